@@ -1,0 +1,124 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect is everything that differs between SQLite and PostgreSQL. Queries
+// are written once, with ? placeholders and portable SQL.
+type dialect interface {
+	name() string
+	driver() string
+	configure(*sql.DB)
+	// rebind turns ? placeholders into the engine's own.
+	rebind(query string) string
+	// uniqueViolation reports whether err is a unique-constraint violation
+	// and, if so, which constraint or index it names.
+	uniqueViolation(err error) (constraint string, ok bool)
+	// lockMigrations serialises migration runs from several processes for
+	// the rest of tx.
+	lockMigrations(ctx context.Context, tx *sql.Tx) error
+}
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string   { return "sqlite" }
+func (sqliteDialect) driver() string { return "sqlite" }
+
+// sqliteDSN opens path in WAL mode with a busy timeout, foreign keys on, and
+// every transaction begun IMMEDIATE: it takes the write lock at BEGIN, so
+// writers queue instead of failing with SQLITE_BUSY at their first write.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+func (sqliteDialect) configure(db *sql.DB) {
+	// Readers run concurrently under WAL; writers queue on the busy timeout.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(0)
+}
+
+func (sqliteDialect) rebind(q string) string { return q }
+
+func (sqliteDialect) uniqueViolation(err error) (string, bool) {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return "", false
+	}
+	if se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE && se.Code() != sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+		return "", false
+	}
+	// "UNIQUE constraint failed: index 'users_email_key'" or "…: users.email".
+	msg := se.Error()
+	if i := strings.LastIndex(msg, "failed: "); i >= 0 {
+		msg = msg[i+len("failed: "):]
+	}
+	return strings.Trim(msg, "index '"), true
+}
+
+func (sqliteDialect) lockMigrations(context.Context, *sql.Tx) error {
+	return nil // the transaction already holds SQLite's single write lock
+}
+
+type postgresDialect struct{}
+
+func (postgresDialect) name() string   { return "postgres" }
+func (postgresDialect) driver() string { return "pgx" }
+
+func (postgresDialect) configure(db *sql.DB) {
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+}
+
+func (postgresDialect) rebind(q string) string {
+	n := strings.Count(q, "?")
+	if n == 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 2*n)
+	i := 0
+	for _, r := range q {
+		if r != '?' {
+			b.WriteRune(r)
+			continue
+		}
+		i++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(i))
+	}
+	return b.String()
+}
+
+func (postgresDialect) uniqueViolation(err error) (string, bool) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return pe.ConstraintName, true
+	}
+	return "", false
+}
+
+// migrationLockKey is an arbitrary constant naming Vidivo's migration lock.
+const migrationLockKey = 0x76696469766f // "vidivo"
+
+func (postgresDialect) lockMigrations(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey)
+	return err
+}

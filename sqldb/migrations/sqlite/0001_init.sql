@@ -1,0 +1,30 @@
+-- Accounts and login sessions. Emails and usernames are stored lower-case
+-- (the domain normalizes them), so plain unique indexes make them unique
+-- case-insensitively. Times are UTC text in sqldb's fixed-width
+-- layout, so they compare and sort correctly as strings.
+CREATE TABLE users (
+	id            TEXT PRIMARY KEY,
+	email         TEXT NOT NULL,
+	username      TEXT NOT NULL,
+	display_name  TEXT NOT NULL,
+	avatar_url    TEXT,
+	role          TEXT NOT NULL CHECK (role IN ('client', 'host', 'admin')),
+	timezone      TEXT NOT NULL DEFAULT 'UTC',
+	password_hash TEXT NOT NULL,
+	created_at    TEXT NOT NULL,
+	updated_at    TEXT NOT NULL
+);
+CREATE UNIQUE INDEX users_email_key ON users (email);
+CREATE UNIQUE INDEX users_username_key ON users (username);
+
+CREATE TABLE refresh_tokens (
+	token_hash TEXT PRIMARY KEY,
+	family_id  TEXT NOT NULL,
+	user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	created_at TEXT NOT NULL,
+	expires_at TEXT NOT NULL,
+	used_at    TEXT,
+	revoked_at TEXT
+);
+CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id);

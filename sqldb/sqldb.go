@@ -1,0 +1,106 @@
+// Package sqldb stores Vidivo's data in SQLite (the embedded default) or
+// PostgreSQL. There is one implementation of every query; the differences
+// between the two engines live behind the small dialect seam in dialect.go.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+)
+
+// DB is a Vidivo store on one database.
+type DB struct {
+	db *sql.DB
+	d  dialect
+
+	// Now is the clock used for timestamps; tests replace it.
+	Now func() time.Time
+}
+
+// Open connects to the database named by url: "sqlite:<path>" (the path is
+// created if missing) or "postgres://…". It does not migrate; call Migrate.
+func Open(ctx context.Context, url string) (*DB, error) {
+	var (
+		d   dialect
+		dsn string
+	)
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(url, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, errors.New("sqldb: sqlite: URL needs a file path")
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("sqldb: create database directory: %w", err)
+		}
+		d, dsn = sqliteDialect{}, sqliteDSN(path)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		d, dsn = postgresDialect{}, url
+	default:
+		return nil, errors.New(`sqldb: database URL must start with "sqlite:" or "postgres://"`)
+	}
+	sqlDB, err := sql.Open(d.driver(), dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open %s: %w", d.name(), err)
+	}
+	d.configure(sqlDB)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("sqldb: connect to %s: %w", d.name(), err)
+	}
+	return &DB{db: sqlDB, d: d, Now: time.Now}, nil
+}
+
+// Engine names the database engine: "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.d.name() }
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.db.Close() }
+
+// Ready reports whether the database answers and every migration embedded in
+// this binary has been applied.
+func (db *DB) Ready(ctx context.Context) error {
+	applied, err := db.appliedVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if latest := latestVersion(db.d); applied < latest {
+		return fmt.Errorf("sqldb: schema at version %d, binary expects %d: run vidivo migrate", applied, latest)
+	}
+	return nil
+}
+
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+// tx runs fn in a transaction, committing if it returns nil. On SQLite every
+// transaction takes the write lock up front (BEGIN IMMEDIATE), so a
+// read-then-write inside fn cannot be interleaved with another writer.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}

@@ -1,0 +1,182 @@
+package vidivo
+
+import (
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// User is an account: a host who sells calls, a client who books them, or an
+// admin. Emails and usernames are stored lower-case, so uniqueness is
+// case-insensitive.
+type User struct {
+	ID          string    `json:"id"`
+	Email       string    `json:"email"`
+	Username    string    `json:"username"`
+	DisplayName string    `json:"display_name"`
+	AvatarURL   *string   `json:"avatar_url"`
+	Role        Role      `json:"role"`
+	Timezone    string    `json:"timezone"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Limits on account fields.
+const (
+	MinPasswordLen    = 10
+	MaxPasswordLen    = 256
+	MaxEmailLen       = 254
+	MaxDisplayNameLen = 100
+	MaxAvatarURLLen   = 2048
+)
+
+var usernameRE = regexp.MustCompile(`^[a-z0-9_-]{3,32}$`)
+
+// Signup is the input that creates an account.
+type Signup struct {
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Role        Role   `json:"role"`
+}
+
+// Normalize trims spaces and lower-cases the email and username, so
+// "Jane@Example.com" and "jane@example.com" are one account.
+func (s *Signup) Normalize() {
+	s.Email = strings.ToLower(strings.TrimSpace(s.Email))
+	s.Username = strings.ToLower(strings.TrimSpace(s.Username))
+	s.DisplayName = strings.TrimSpace(s.DisplayName)
+}
+
+// Validate checks a normalized Signup. Only client and host may be chosen:
+// admins are made with the CLI. Returns EVALIDATION naming every bad field.
+func (s *Signup) Validate() error {
+	var errs []FieldError
+	if issue := checkEmail(s.Email); issue != "" {
+		errs = append(errs, FieldError{"email", issue})
+	}
+	if issue := CheckPassword(s.Password); issue != "" {
+		errs = append(errs, FieldError{"password", issue})
+	}
+	if issue := CheckUsername(s.Username); issue != "" {
+		errs = append(errs, FieldError{"username", issue})
+	}
+	if issue := checkDisplayName(s.DisplayName); issue != "" {
+		errs = append(errs, FieldError{"display_name", issue})
+	}
+	if s.Role != RoleClient && s.Role != RoleHost {
+		errs = append(errs, FieldError{"role", `must be "client" or "host"`})
+	}
+	if len(errs) > 0 {
+		return Invalid(errs...)
+	}
+	return nil
+}
+
+// UserUpdate changes a user's profile. Nil fields are left alone; an empty
+// AvatarURL clears the avatar.
+type UserUpdate struct {
+	DisplayName *string
+	AvatarURL   *string
+	Timezone    *string
+}
+
+// Validate checks the fields being set. Returns EVALIDATION naming every bad
+// field.
+func (u *UserUpdate) Validate() error {
+	var errs []FieldError
+	if u.DisplayName != nil {
+		*u.DisplayName = strings.TrimSpace(*u.DisplayName)
+		if issue := checkDisplayName(*u.DisplayName); issue != "" {
+			errs = append(errs, FieldError{"display_name", issue})
+		}
+	}
+	if u.AvatarURL != nil && *u.AvatarURL != "" {
+		if issue := checkAvatarURL(*u.AvatarURL); issue != "" {
+			errs = append(errs, FieldError{"avatar_url", issue})
+		}
+	}
+	if u.Timezone != nil {
+		if issue := CheckTimezone(*u.Timezone); issue != "" {
+			errs = append(errs, FieldError{"timezone", issue})
+		}
+	}
+	if len(errs) > 0 {
+		return Invalid(errs...)
+	}
+	return nil
+}
+
+// CheckPassword returns what is wrong with a password, or "".
+func CheckPassword(pw string) string {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < MinPasswordLen:
+		return "must be at least 10 characters"
+	case len(pw) > MaxPasswordLen:
+		return "must be at most 256 bytes"
+	}
+	return ""
+}
+
+// CheckUsername returns what is wrong with a normalized username, or "".
+func CheckUsername(name string) string {
+	if !usernameRE.MatchString(name) {
+		return "must be 3-32 characters of a-z, 0-9, _ and -"
+	}
+	return ""
+}
+
+// CheckTimezone returns what is wrong with an IANA time zone name, or "".
+func CheckTimezone(name string) string {
+	// LoadLocation also accepts "" and "Local", which mean the server's zone.
+	if name == "" || name == "Local" {
+		return "must be an IANA time zone name such as Europe/Berlin"
+	}
+	if _, err := time.LoadLocation(name); err != nil {
+		return "unknown time zone; use an IANA name such as Europe/Berlin"
+	}
+	return ""
+}
+
+func checkEmail(email string) string {
+	if email == "" {
+		return "is required"
+	}
+	if len(email) > MaxEmailLen {
+		return "must be at most 254 characters"
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+		return "must be a valid email address"
+	}
+	return ""
+}
+
+func checkDisplayName(name string) string {
+	if name == "" {
+		return "is required"
+	}
+	if utf8.RuneCountInString(name) > MaxDisplayNameLen {
+		return "must be at most 100 characters"
+	}
+	if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "must not contain control characters"
+	}
+	return ""
+}
+
+func checkAvatarURL(raw string) string {
+	if len(raw) > MaxAvatarURLLen {
+		return "must be at most 2048 characters"
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "must be an absolute http or https URL"
+	}
+	return ""
+}
