@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -52,9 +53,16 @@ func (s *Signup) Normalize() {
 	s.DisplayName = strings.TrimSpace(s.DisplayName)
 }
 
-// Validate checks a normalized Signup. Only client and host may be chosen:
-// admins are made with the CLI. Returns EVALIDATION naming every bad field.
-func (s *Signup) Validate() error {
+// Validate checks a normalized Signup from the public API. Only client and
+// host may be chosen: admins are made with the CLI. Returns EVALIDATION
+// naming every bad field.
+func (s *Signup) Validate() error { return s.validate(RoleClient, RoleHost) }
+
+// ValidateAnyRole checks a normalized Signup made by an operator, who may
+// also create admins. Returns EVALIDATION naming every bad field.
+func (s *Signup) ValidateAnyRole() error { return s.validate(RoleClient, RoleHost, RoleAdmin) }
+
+func (s *Signup) validate(roles ...Role) error {
 	var errs []FieldError
 	if issue := checkEmail(s.Email); issue != "" {
 		errs = append(errs, FieldError{"email", issue})
@@ -68,8 +76,8 @@ func (s *Signup) Validate() error {
 	if issue := checkDisplayName(s.DisplayName); issue != "" {
 		errs = append(errs, FieldError{"display_name", issue})
 	}
-	if s.Role != RoleClient && s.Role != RoleHost {
-		errs = append(errs, FieldError{"role", `must be "client" or "host"`})
+	if !slices.Contains(roles, s.Role) {
+		errs = append(errs, FieldError{"role", "must be one of " + roleNames(roles)})
 	}
 	if len(errs) > 0 {
 		return Invalid(errs...)
@@ -141,6 +149,14 @@ func CheckTimezone(name string) string {
 		return "unknown time zone; use an IANA name such as Europe/Berlin"
 	}
 	return ""
+}
+
+func roleNames(roles []Role) string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = `"` + string(r) + `"`
+	}
+	return strings.Join(names, ", ")
 }
 
 func checkEmail(email string) string {

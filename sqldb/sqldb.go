@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
 )
 
 // DB is a Vidivo store on one database.

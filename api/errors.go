@@ -1,0 +1,71 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/vidivo/vidivo"
+)
+
+// statusOf maps each error code to its HTTP status. It is the only place
+// this mapping lives.
+var statusOf = map[string]int{
+	vidivo.EVALIDATION:         http.StatusBadRequest,
+	vidivo.EUNAUTHORIZED:       http.StatusUnauthorized,
+	vidivo.ESTRIPE:             http.StatusPaymentRequired,
+	vidivo.EPAYMENTFAILED:      http.StatusPaymentRequired,
+	vidivo.ESTRIPENOTCONNECTED: http.StatusPaymentRequired,
+	vidivo.EFORBIDDEN:          http.StatusForbidden,
+	vidivo.ENOTFOUND:           http.StatusNotFound,
+	vidivo.EMETHODNOTALLOWED:   http.StatusMethodNotAllowed,
+	vidivo.ECONFLICT:           http.StatusConflict,
+	vidivo.ELINKEXPIRED:        http.StatusGone,
+	vidivo.ELINKEXHAUSTED:      http.StatusGone,
+	vidivo.EPAYLOADTOOLARGE:    http.StatusRequestEntityTooLarge,
+	vidivo.EUNSUPPORTEDMEDIA:   http.StatusUnsupportedMediaType,
+	vidivo.ERATELIMITED:        http.StatusTooManyRequests,
+	vidivo.EINTERNAL:           http.StatusInternalServerError,
+}
+
+// errorBody is the documented error envelope.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string              `json:"code"`
+	Message string              `json:"message"`
+	Details []vidivo.FieldError `json:"details,omitempty"`
+}
+
+// writeError renders err in the documented format. Internal errors are
+// logged with the request id and shown to the user only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := vidivo.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == vidivo.EINTERNAL {
+		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{
+		Code:    code,
+		Message: vidivo.ErrorMessage(err),
+		Details: vidivo.ErrorDetails(err),
+	}})
+}
+
+// writeJSON writes v as the JSON response body with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only a programming error gets here; keep the response well-formed.
+		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}

@@ -1,0 +1,63 @@
+// Package api serves Vidivo's HTTP API: JSON over REST under /v1, plus the
+// operational endpoints. Handlers decode, call a service, encode; errors are
+// rendered in one place in the documented format.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+
+	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/auth"
+	"github.com/vidivo/vidivo/ratelimit"
+)
+
+// OpenAPISpec is the API's OpenAPI 3.1 document.
+//
+//go:embed openapi.yaml
+var OpenAPISpec []byte
+
+// Server is the HTTP API. Fill the fields, then call Routes once.
+type Server struct {
+	Auth  *auth.Service
+	Users vidivo.UserStore
+	// Ready reports whether the service can take traffic (database up,
+	// schema current).
+	Ready func(ctx context.Context) error
+	// JWKS is the public key set document served at /.well-known/jwks.json.
+	JWKS []byte
+	// Limiter limits sign-up and log-in attempts; nil means no limit.
+	Limiter *ratelimit.Limiter
+	// Logger receives the access log and internal errors; nil means
+	// slog.Default(). Wrap its handler in LogHandler to get request ids.
+	Logger *slog.Logger
+
+	mux     *http.ServeMux
+	metrics *metrics
+}
+
+// Routes registers every route. It must be called before serving.
+func (s *Server) Routes() {
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	s.mux = http.NewServeMux()
+	s.metrics = newMetrics()
+	m := s.mux
+
+	m.HandleFunc("GET /healthz", s.handleHealthz)
+	m.Handle("GET /readyz", s.handle(s.handleReadyz))
+	m.Handle("GET /metrics", s.metrics.handler())
+	m.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	m.HandleFunc("GET /v1/openapi.yaml", s.handleOpenAPI)
+
+	m.Handle("POST /v1/auth/signup", s.handle(s.handleSignup))
+	m.Handle("POST /v1/auth/login", s.handle(s.handleLogin))
+	m.Handle("POST /v1/auth/refresh", s.handle(s.handleRefresh))
+	m.Handle("POST /v1/auth/logout", s.authed(s.handleLogout, accountRoles...))
+
+	m.Handle("GET /v1/users/me", s.authed(s.handleMe, accountRoles...))
+	m.Handle("PATCH /v1/users/me", s.authed(s.handleMeUpdate, accountRoles...))
+}

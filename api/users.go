@@ -1,0 +1,78 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/vidivo/vidivo"
+)
+
+// userResponse is the documented user object.
+type userResponse struct {
+	ID          string  `json:"id"`
+	Email       string  `json:"email"`
+	Username    string  `json:"username"`
+	DisplayName string  `json:"display_name"`
+	AvatarURL   *string `json:"avatar_url"`
+	Role        string  `json:"role"`
+	Timezone    string  `json:"timezone"`
+	CreatedAt   string  `json:"created_at"`
+}
+
+func newUserResponse(u *vidivo.User) userResponse {
+	return userResponse{
+		ID: u.ID, Email: u.Email, Username: u.Username, DisplayName: u.DisplayName,
+		AvatarURL: u.AvatarURL, Role: string(u.Role), Timezone: u.Timezone,
+		CreatedAt: formatTime(u.CreatedAt),
+	}
+}
+
+// formatTime renders an instant as the API does: RFC 3339 in UTC, seconds.
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+type userEnvelope struct {
+	User userResponse `json:"user"`
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.Users.UserByID(r.Context(), CallerFrom(r.Context()).Subject)
+	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
+		// The token outlived its account.
+		return vidivo.Errorf(vidivo.EUNAUTHORIZED, "account no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userEnvelope{newUserResponse(u)})
+	return nil
+}
+
+type meUpdateRequest struct {
+	DisplayName *string          `json:"display_name"`
+	AvatarURL   nullable[string] `json:"avatar_url"`
+	Timezone    *string          `json:"timezone"`
+}
+
+func (s *Server) handleMeUpdate(w http.ResponseWriter, r *http.Request) error {
+	var in meUpdateRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	upd := vidivo.UserUpdate{DisplayName: in.DisplayName, Timezone: in.Timezone}
+	if in.AvatarURL.Set {
+		avatar := in.AvatarURL.Value // null clears, like ""
+		upd.AvatarURL = &avatar
+	}
+	if err := upd.Validate(); err != nil {
+		return err
+	}
+	u, err := s.Users.UpdateUser(r.Context(), CallerFrom(r.Context()).Subject, upd)
+	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
+		return vidivo.Errorf(vidivo.EUNAUTHORIZED, "account no longer exists")
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, userEnvelope{newUserResponse(u)})
+	return nil
+}
