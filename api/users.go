@@ -36,8 +36,13 @@ type userEnvelope struct {
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.Users.UserByID(r.Context(), CallerFrom(r.Context()).Subject)
+	return writeMe(w, u, err)
+}
+
+// writeMe answers with the caller's own account. A missing account means
+// the token outlived it: the caller is no longer anyone.
+func writeMe(w http.ResponseWriter, u *vidivo.User, err error) error {
 	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
-		// The token outlived its account.
 		return vidivo.Errorf(vidivo.EUNAUTHORIZED, "account no longer exists")
 	}
 	if err != nil {
@@ -67,12 +72,5 @@ func (s *Server) handleMeUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, err := s.Users.UpdateUser(r.Context(), CallerFrom(r.Context()).Subject, upd)
-	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
-		return vidivo.Errorf(vidivo.EUNAUTHORIZED, "account no longer exists")
-	}
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, userEnvelope{newUserResponse(u)})
-	return nil
+	return writeMe(w, u, err)
 }

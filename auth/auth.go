@@ -40,20 +40,12 @@ var errBadLogin = vidivo.Errorf(vidivo.EUNAUTHORIZED, "invalid email or password
 // Signup creates an account and its first session. Returns EVALIDATION for
 // bad input and ECONFLICT when the email or username is taken.
 func (s *Service) Signup(ctx context.Context, in vidivo.Signup) (*Session, error) {
-	in.Normalize()
-	if err := in.Validate(); err != nil {
-		return nil, err
-	}
-	hash, err := s.Hasher.Hash(in.Password)
-	if err != nil {
-		return nil, fmt.Errorf("auth: hash password: %w", err)
-	}
 	plain, rt, err := s.newRefresh()
 	if err != nil {
 		return nil, err
 	}
-	u := &vidivo.User{Email: in.Email, Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, Timezone: "UTC"}
-	if err := s.Users.CreateUser(ctx, u, hash, rt); err != nil {
+	u, err := s.create(ctx, in, (*vidivo.Signup).Validate, rt)
+	if err != nil {
 		return nil, err
 	}
 	return s.session(u, plain)
@@ -62,8 +54,14 @@ func (s *Service) Signup(ctx context.Context, in vidivo.Signup) (*Session, error
 // CreateAccount creates an account without a session, for operators (the
 // CLI): any role, admin included, may be given.
 func (s *Service) CreateAccount(ctx context.Context, in vidivo.Signup) (*vidivo.User, error) {
+	return s.create(ctx, in, (*vidivo.Signup).ValidateAnyRole, nil)
+}
+
+// create normalizes and validates in, hashes its password and stores the
+// account, with the session's first refresh token if one is given.
+func (s *Service) create(ctx context.Context, in vidivo.Signup, validate func(*vidivo.Signup) error, first *vidivo.RefreshToken) (*vidivo.User, error) {
 	in.Normalize()
-	if err := in.ValidateAnyRole(); err != nil {
+	if err := validate(&in); err != nil {
 		return nil, err
 	}
 	hash, err := s.Hasher.Hash(in.Password)
@@ -71,7 +69,7 @@ func (s *Service) CreateAccount(ctx context.Context, in vidivo.Signup) (*vidivo.
 		return nil, fmt.Errorf("auth: hash password: %w", err)
 	}
 	u := &vidivo.User{Email: in.Email, Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, Timezone: "UTC"}
-	if err := s.Users.CreateUser(ctx, u, hash, nil); err != nil {
+	if err := s.Users.CreateUser(ctx, u, hash, first); err != nil {
 		return nil, err
 	}
 	return u, nil
