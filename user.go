@@ -23,6 +23,9 @@ type User struct {
 	Role        Role      `json:"role"`
 	Timezone    string    `json:"timezone"`
 	CreatedAt   time.Time `json:"created_at"`
+	// PayoutsConnected is true once a host has finished payout onboarding;
+	// until then they cannot sell calls.
+	PayoutsConnected bool `json:"-"`
 }
 
 // Limits on account fields.

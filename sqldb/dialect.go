@@ -25,6 +25,9 @@ type dialect interface {
 	// uniqueViolation reports whether err is a unique-constraint violation
 	// and, if so, which constraint or index it names.
 	uniqueViolation(err error) (constraint string, ok bool)
+	// forUpdate is the suffix that locks the rows a SELECT reads until the
+	// transaction ends.
+	forUpdate() string
 	// lockMigrations serialises migration runs from several processes for
 	// the rest of tx.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
@@ -73,6 +76,10 @@ func (sqliteDialect) uniqueViolation(err error) (string, bool) {
 	return strings.Trim(msg, "index '"), true
 }
 
+// forUpdate is empty: an IMMEDIATE transaction already holds SQLite's one
+// write lock, so no other writer can change the rows it read.
+func (sqliteDialect) forUpdate() string { return "" }
+
 func (sqliteDialect) lockMigrations(context.Context, *sql.Tx) error {
 	return nil // the transaction already holds SQLite's single write lock
 }
@@ -114,6 +121,8 @@ func (postgresDialect) uniqueViolation(err error) (string, bool) {
 	}
 	return "", false
 }
+
+func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
 
 // migrationLockKey is an arbitrary constant naming Vidivo's migration lock.
 const migrationLockKey = 0x76696469766f // "vidivo"

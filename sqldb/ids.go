@@ -12,3 +12,24 @@ import (
 func newID(now time.Time) string {
 	return ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()
 }
+
+// shortCodeLen gives 62^10 ≈ 8·10^17 codes: unguessable by enumeration.
+const shortCodeLen = 10
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// newShortCode returns a random base62 code from crypto/rand, unbiased
+// (bytes ≥ 248 are rejected, 248 = 4·62).
+func newShortCode() string {
+	out := make([]byte, 0, shortCodeLen)
+	var buf [16]byte
+	for len(out) < shortCodeLen {
+		rand.Read(buf[:])
+		for _, b := range buf {
+			if b < 248 && len(out) < shortCodeLen {
+				out = append(out, base62[b%62])
+			}
+		}
+	}
+	return string(out)
+}

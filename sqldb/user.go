@@ -11,7 +11,7 @@ import (
 
 var _ vidivo.UserStore = (*DB)(nil)
 
-const userColumns = `id, email, username, display_name, avatar_url, role, timezone, created_at`
+const userColumns = `id, email, username, display_name, avatar_url, role, timezone, created_at, payouts_connected`
 
 // CreateUser implements vidivo.UserStore.
 func (db *DB) CreateUser(ctx context.Context, u *vidivo.User, passwordHash string, first *vidivo.RefreshToken) error {
@@ -120,14 +120,15 @@ func (db *DB) SetUserRole(ctx context.Context, id string, role vidivo.Role) (*vi
 
 // scanUser reads userColumns, then any extra destinations, from row.
 // A missing row is ENOTFOUND.
-func scanUser(row *sql.Row, extra ...any) (*vidivo.User, error) {
+func scanUser(row scanner, extra ...any) (*vidivo.User, error) {
 	var (
 		u       vidivo.User
 		avatar  sql.NullString
 		role    string
 		created scanTime
 	)
-	dest := append([]any{&u.ID, &u.Email, &u.Username, &u.DisplayName, &avatar, &role, &u.Timezone, &created}, extra...)
+	dest := append([]any{&u.ID, &u.Email, &u.Username, &u.DisplayName, &avatar, &role, &u.Timezone, &created,
+		&u.PayoutsConnected}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		if errNoRows(err) {
 			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "user not found")

@@ -21,6 +21,8 @@ func Run(t *testing.T, engine string) {
 	t.Run("Migrate", func(t *testing.T) { testMigrate(t, engine) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, engine) })
 	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, engine) })
+	t.Run("Links", func(t *testing.T) { testLinks(t, engine) })
+	t.Run("LinkUseRace", func(t *testing.T) { testLinkUseRace(t, engine) })
 }
 
 // clock is a settable test clock.
