@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -121,3 +122,14 @@ func (k *KeySet) JWKS() []byte { return slices.Clone(k.jwks) }
 
 // publicKey returns the verification key with the given kid, or nil.
 func (k *KeySet) publicKey(kid string) *rsa.PublicKey { return k.verify[kid] }
+
+// DeriveSecret returns a 32-byte secret for another purpose (such as
+// signing pagination cursors), derived from the signing key and label with
+// HMAC-SHA256. Every instance given the same keys derives the same secret;
+// nothing about the key can be learned from it.
+func (k *KeySet) DeriveSecret(label string) []byte {
+	der := x509.MarshalPKCS1PrivateKey(k.signer)
+	mac := hmac.New(sha256.New, der)
+	mac.Write([]byte("vidivo derived secret: " + label))
+	return mac.Sum(nil)
+}

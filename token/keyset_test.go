@@ -360,3 +360,15 @@ func assertOnlyKeyFile(t *testing.T, dir string) {
 		t.Errorf("data dir contents (-want +got):\n%s", diff)
 	}
 }
+
+func TestDeriveSecret(t *testing.T) {
+	t.Parallel()
+	a, other := keys(t).ksA, keys(t).ksB
+	s1, s2 := a.DeriveSecret("cursor"), a.DeriveSecret("cursor")
+	if len(s1) != 32 || string(s1) != string(s2) {
+		t.Fatalf("DeriveSecret not stable: %x %x", s1, s2)
+	}
+	if string(s1) == string(a.DeriveSecret("other")) || string(s1) == string(other.DeriveSecret("cursor")) {
+		t.Error("secrets for other labels or keys must differ")
+	}
+}
