@@ -168,6 +168,9 @@ type LinkStore interface {
 	CreateLink(ctx context.Context, l *Link) error
 	// LinkByShortCode returns ENOTFOUND if no link has the code.
 	LinkByShortCode(ctx context.Context, code string) (*Link, error)
+	// LinkWithHost returns the link with the code and its host in one
+	// read. Returns ENOTFOUND if no link has the code.
+	LinkWithHost(ctx context.Context, code string) (*Link, *User, error)
 	// LinkByID returns ENOTFOUND if no link has the id.
 	LinkByID(ctx context.Context, id string) (*Link, error)
 	// Links returns a page of a host's links, newest first.

@@ -15,6 +15,20 @@ var _ vidivo.LinkStore = (*DB)(nil)
 const linkColumns = `id, short_code, host_id, rate_cents, window_minutes, expires_at, max_uses, use_count,
 	label, scheduled_start, scheduled_end, deleted_at, created_at`
 
+// prefixed qualifies every column of a column list with a table alias.
+func prefixed(alias, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// linkWithHostQuery reads a link and its host in one query: the public
+// join page is the hottest read in the product.
+var linkWithHostQuery = `SELECT ` + prefixed("l", linkColumns) + `, ` + prefixed("u", userColumns) + `
+	FROM links l JOIN users u ON u.id = l.host_id WHERE l.short_code = ?`
+
 // shortCodeAttempts bounds retries on a short-code collision, which at
 // 62^10 codes is already vanishingly rare.
 const shortCodeAttempts = 5
@@ -48,6 +62,16 @@ func (db *DB) LinkByShortCode(ctx context.Context, code string) (*vidivo.Link, e
 		return nil, fmt.Errorf("sqldb: link by short code: %w", err)
 	}
 	return l, nil
+}
+
+// LinkWithHost implements vidivo.LinkStore.
+func (db *DB) LinkWithHost(ctx context.Context, code string) (*vidivo.Link, *vidivo.User, error) {
+	var u userScan
+	l, err := scanLink(db.db.QueryRowContext(ctx, db.d.rebind(linkWithHostQuery), code), u.dest()...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqldb: link with host: %w", err)
+	}
+	return l, u.user(), nil
 }
 
 // LinkByID implements vidivo.LinkStore.
@@ -197,8 +221,9 @@ func (db *DB) queryLinks(ctx context.Context, q string, args ...any) ([]*vidivo.
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// scanLink reads linkColumns. A missing row is ENOTFOUND.
-func scanLink(row scanner) (*vidivo.Link, error) {
+// scanLink reads linkColumns, then any extra destinations. A missing row
+// is ENOTFOUND.
+func scanLink(row scanner, extra ...any) (*vidivo.Link, error) {
 	var (
 		l                                     vidivo.Link
 		rate                                  int64
@@ -206,8 +231,9 @@ func scanLink(row scanner) (*vidivo.Link, error) {
 		label                                 sql.NullString
 		expires, start, end, deleted, created scanTime
 	)
-	err := row.Scan(&l.ID, &l.ShortCode, &l.HostID, &rate, &l.WindowMinutes, &expires, &maxUses, &l.UseCount,
-		&label, &start, &end, &deleted, &created)
+	dest := append([]any{&l.ID, &l.ShortCode, &l.HostID, &rate, &l.WindowMinutes, &expires, &maxUses, &l.UseCount,
+		&label, &start, &end, &deleted, &created}, extra...)
+	err := row.Scan(dest...)
 	if err != nil {
 		if errNoRows(err) {
 			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "link not found")

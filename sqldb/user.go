@@ -118,26 +118,38 @@ func (db *DB) SetUserRole(ctx context.Context, id string, role vidivo.Role) (*vi
 	return u, nil
 }
 
+// userScan holds the scan destinations of userColumns.
+type userScan struct {
+	u       vidivo.User
+	avatar  sql.NullString
+	role    string
+	created scanTime
+}
+
+func (s *userScan) dest() []any {
+	return []any{&s.u.ID, &s.u.Email, &s.u.Username, &s.u.DisplayName, &s.avatar, &s.role, &s.u.Timezone,
+		&s.created, &s.u.PayoutsConnected}
+}
+
+func (s *userScan) user() *vidivo.User {
+	u := s.u
+	if s.avatar.Valid {
+		avatar := s.avatar.String
+		u.AvatarURL = &avatar
+	}
+	u.Role, u.CreatedAt = vidivo.Role(s.role), s.created.Time
+	return &u
+}
+
 // scanUser reads userColumns, then any extra destinations, from row.
 // A missing row is ENOTFOUND.
 func scanUser(row scanner, extra ...any) (*vidivo.User, error) {
-	var (
-		u       vidivo.User
-		avatar  sql.NullString
-		role    string
-		created scanTime
-	)
-	dest := append([]any{&u.ID, &u.Email, &u.Username, &u.DisplayName, &avatar, &role, &u.Timezone, &created,
-		&u.PayoutsConnected}, extra...)
-	if err := row.Scan(dest...); err != nil {
+	var s userScan
+	if err := row.Scan(append(s.dest(), extra...)...); err != nil {
 		if errNoRows(err) {
 			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "user not found")
 		}
 		return nil, err
 	}
-	if avatar.Valid {
-		u.AvatarURL = &avatar.String
-	}
-	u.Role, u.CreatedAt = vidivo.Role(role), created.Time
-	return &u, nil
+	return s.user(), nil
 }

@@ -197,3 +197,23 @@ func testLinkUseRace(t *testing.T, engine string) {
 		}
 	}
 }
+
+func testLinkWithHost(t *testing.T, engine string) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t, engine)
+	host := MustCreateUser(t, b.db, "janecoach", vidivo.RoleHost)
+	l := MustCreateLink(t, b.db, host.ID, nil)
+	gotLink, gotHost, err := b.db.LinkWithHost(ctx, l.ShortCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(l, gotLink); diff != "" {
+		t.Errorf("link mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(host, gotHost); diff != "" {
+		t.Errorf("host mismatch (-want +got):\n%s", diff)
+	}
+	_, _, err = b.db.LinkWithHost(ctx, "missing")
+	wantCode(t, err, vidivo.ENOTFOUND)
+}

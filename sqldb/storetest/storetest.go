@@ -23,6 +23,7 @@ func Run(t *testing.T, engine string) {
 	t.Run("RefreshTokens", func(t *testing.T) { testRefreshTokens(t, engine) })
 	t.Run("Links", func(t *testing.T) { testLinks(t, engine) })
 	t.Run("LinkUseRace", func(t *testing.T) { testLinkUseRace(t, engine) })
+	t.Run("LinkWithHost", func(t *testing.T) { testLinkWithHost(t, engine) })
 }
 
 // clock is a settable test clock.
