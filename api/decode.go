@@ -63,7 +63,7 @@ func jsonError(err error) error {
 		if wrongType.Field == "" {
 			return vidivo.Errorf(vidivo.EVALIDATION, "request body must be a JSON object")
 		}
-		return vidivo.Invalid(vidivo.FieldError{Field: wrongType.Field, Issue: "must be a " + jsonTypeName(wrongType.Type.Kind().String())})
+		return vidivo.Invalid(vidivo.FieldError{Field: wrongType.Field, Issue: "must be " + jsonTypeName(wrongType.Type.Kind().String())})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return vidivo.Invalid(vidivo.FieldError{Field: field, Issue: "is not a known field"})
@@ -78,19 +78,19 @@ func jsonError(err error) error {
 func jsonTypeName(kind string) string {
 	switch kind {
 	case "string":
-		return "string"
+		return "a string"
 	case "bool":
-		return "boolean"
+		return "a boolean"
 	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "integer"
+		return "an integer"
 	case "float32", "float64":
-		return "number"
+		return "a number"
 	case "slice", "array":
-		return "array"
+		return "an array"
 	case "struct", "map":
-		return "object"
+		return "an object"
 	}
-	return "JSON value of another type"
+	return "a JSON value of another type"
 }
 
 // nullable is a JSON field that distinguishes absent, null and a value.

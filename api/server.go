@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/auth"
@@ -23,6 +24,14 @@ var OpenAPISpec []byte
 type Server struct {
 	Auth  *auth.Service
 	Users vidivo.UserStore
+	Links vidivo.LinkStore
+	// PublicURL is where users reach the service (no trailing slash); it
+	// builds link URLs.
+	PublicURL string
+	// CursorKey signs pagination cursors; every instance needs the same.
+	CursorKey []byte
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 	// Ready reports whether the service can take traffic (database up,
 	// schema current).
 	Ready func(ctx context.Context) error
@@ -60,4 +69,13 @@ func (s *Server) Routes() {
 
 	m.Handle("GET /v1/users/me", s.authed(s.handleMe, accountRoles...))
 	m.Handle("PATCH /v1/users/me", s.authed(s.handleMeUpdate, accountRoles...))
+
+	m.Handle("POST /v1/links", s.authed(s.handleLinkCreate, vidivo.RoleHost))
+	m.Handle("GET /v1/links", s.authed(s.handleLinkList, vidivo.RoleHost))
+	m.Handle("GET /v1/links/{short_code}", s.handle(s.handleLinkGet))
+	m.Handle("DELETE /v1/links/{id}", s.authed(s.handleLinkDelete, vidivo.RoleHost))
+	m.Handle("POST /v1/calls/links", s.authed(s.handleCallLinkCreate, vidivo.RoleHost))
+	m.Handle("GET /v1/calls/links", s.authed(s.handleCallLinkList, vidivo.RoleHost))
+	m.Handle("DELETE /v1/calls/links/{id}", s.authed(s.handleLinkDelete, vidivo.RoleHost))
+	m.Handle("GET /v1/calls/links/{a}/{b}", s.handle(s.handleCallLinkPublic))
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 var (
@@ -32,6 +34,29 @@ func specContract(t *testing.T) *Contract {
 	}
 	return fileContract
 }
+
+// Call-link bodies as the seed docs show them, with a valid ULID and a real
+// ten-character short code.
+const (
+	linkID       = "01JN2X7N1Q6J0TSCVYZ9AEMGHK"
+	callLinkJSON = `{"id":"` + linkID + `","short_code":"k3J9xQ2mPz","url":"https://vidivo.app/c/k3J9xQ2mPz",` +
+		`"host_id":"01JN2X4K8M3F7QPZRVWT6YBHCE","rate_per_minute":"2.50","window_size_minutes":10,` +
+		`"expires_at":"2026-03-22T00:00:00Z","max_uses":1,"use_count":0,"label":"Session with Alex",` +
+		`"is_active":true,"created_at":"2026-03-15T10:00:00Z"}`
+	linkJSON = `{"id":"` + linkID + `","short_code":"k3J9xQ2mPz","url":"https://vidivo.app/c/k3J9xQ2mPz",` +
+		`"host_id":"01JN2X4K8M3F7QPZRVWT6YBHCE","rate_per_minute":"2.50","window_size_minutes":10,` +
+		`"expires_at":"2026-03-22T00:00:00Z","max_uses":1,"use_count":0,"label":"Session with Alex",` +
+		`"scheduled_start":null,"scheduled_end":null,"is_active":true,"created_at":"2026-03-15T10:00:00Z"}`
+	linkListItemJSON = `{"id":"` + linkID + `","short_code":"k3J9xQ2mPz","url":"https://vidivo.app/c/k3J9xQ2mPz",` +
+		`"rate_per_minute":"2.50","window_size_minutes":10,"expires_at":"2026-03-22T00:00:00Z","max_uses":1,` +
+		`"use_count":0,"label":"Session with Alex","is_active":true,"created_at":"2026-03-15T10:00:00Z"}`
+	publicLinkJSON = `{"link":{"short_code":"k3J9xQ2mPz","url":"https://vidivo.app/c/k3J9xQ2mPz",` +
+		`"host":{"display_name":"Jane Smith"},"rate_per_minute":"2.50","window_size_minutes":10,` +
+		`"is_active":true,"scheduled_start":null,"scheduled_end":null}}`
+	linkInfoJSON = `{"short_code":"k3J9xQ2mPz","host":{"display_name":"Jane Smith",` +
+		`"avatar_url":"https://cdn.vidivo.app/avatars/01JN2X4K.jpg","username":"janecoach"},` +
+		`"rate_per_minute":"2.50","window_size_minutes":10,"is_active":true}`
+)
 
 const (
 	userJSON = `{"id":"01JN2X4K8M3F7QPZRVWT6YBHCE","email":"jane@example.com","username":"janecoach",` +
@@ -225,6 +250,196 @@ func TestCheck(t *testing.T) {
 			wantErr: "reason",
 		},
 		{
+			name: "create link 201",
+			ex:   testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json", body: `{"link":` + linkJSON + `}`},
+		},
+		{
+			name: "create link 201 unlimited, never expiring, unlabelled, scheduled",
+			ex: testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json",
+				body: `{"link":` + strings.NewReplacer(`"2026-03-22T00:00:00Z"`, "null", `"max_uses":1`, `"max_uses":null`,
+					`"Session with Alex"`, "null", `"scheduled_start":null`, `"scheduled_start":"2026-03-15T14:00:00Z"`,
+					`"scheduled_end":null`, `"scheduled_end":"2026-03-15T15:00:00Z"`).Replace(linkJSON) + `}`},
+		},
+		{
+			name: "create link 201 without scheduled_start",
+			ex: testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json",
+				body: `{"link":` + strings.Replace(linkJSON, `"scheduled_start":null,`, "", 1) + `}`},
+			wantErr: `property "scheduled_start" is missing`,
+		},
+		{
+			name:    "create link 201 without envelope",
+			ex:      testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json", body: linkJSON},
+			wantErr: `property "link" is missing`,
+		},
+		{
+			name: "create link 201 with rate of one decimal",
+			ex: testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json",
+				body: `{"link":` + strings.Replace(linkJSON, `"2.50"`, `"2.5"`, 1) + `}`},
+			wantErr: "rate_per_minute",
+		},
+		{
+			name: "create link 201 with rate as a number",
+			ex: testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json",
+				body: `{"link":` + strings.Replace(linkJSON, `"2.50"`, `2.5`, 1) + `}`},
+			wantErr: "rate_per_minute",
+		},
+		{
+			name: "create link 201 with a six-character short code",
+			ex: testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json",
+				body: `{"link":` + strings.Replace(linkJSON, `"short_code":"k3J9xQ2mPz"`, `"short_code":"abc123"`, 1) + `}`},
+			wantErr: "short_code",
+		},
+		{
+			name: "create link 201 with window of 61 minutes",
+			ex: testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json",
+				body: `{"link":` + strings.Replace(linkJSON, `"window_size_minutes":10`, `"window_size_minutes":61`, 1) + `}`},
+			wantErr: "window_size_minutes",
+		},
+		{
+			name: "create link 201 with negative use_count",
+			ex: testExchange{method: "POST", url: host + "/v1/links", status: 201, contentType: "application/json",
+				body: `{"link":` + strings.Replace(linkJSON, `"use_count":0`, `"use_count":-1`, 1) + `}`},
+			wantErr: "use_count",
+		},
+		{
+			name: "create link 402 stripe_not_connected",
+			ex: testExchange{method: "POST", url: host + "/v1/links", status: 402, contentType: "application/json",
+				body: `{"error":{"code":"stripe_not_connected","message":"finish Stripe onboarding first"}}`},
+		},
+		{
+			name: "list links 200",
+			ex: testExchange{method: "GET", url: host + "/v1/links?limit=20&active=true", status: 200, contentType: "application/json",
+				body: `{"links":[` + linkListItemJSON + `],"pagination":{"cursor":null,"has_more":false,"limit":20}}`},
+		},
+		{
+			name: "list links 200 with a cursor",
+			ex: testExchange{method: "GET", url: host + "/v1/links?limit=1", status: 200, contentType: "application/json",
+				body: `{"links":[` + linkListItemJSON + `],"pagination":{"cursor":"` + linkID + `","has_more":true,"limit":1}}`},
+		},
+		{
+			name: "list links 200 with a full link",
+			ex: testExchange{method: "GET", url: host + "/v1/links", status: 200, contentType: "application/json",
+				body: `{"links":[` + linkJSON + `],"pagination":{"cursor":null,"has_more":false,"limit":20}}`},
+			wantErr: `property "host_id" is unsupported`,
+		},
+		{
+			name:    "list links 200 without pagination",
+			ex:      testExchange{method: "GET", url: host + "/v1/links", status: 200, contentType: "application/json", body: `{"links":[]}`},
+			wantErr: "pagination",
+		},
+		{
+			name: "get link 200 public",
+			ex:   testExchange{method: "GET", url: host + "/v1/links/k3J9xQ2mPz", status: 200, contentType: "application/json", body: publicLinkJSON},
+		},
+		{
+			name: "get link 200 owner",
+			ex: testExchange{method: "GET", url: host + "/v1/links/k3J9xQ2mPz", status: 200, contentType: "application/json",
+				body: `{"link":` + strings.Replace(linkJSON, `"host_id":"01JN2X4K8M3F7QPZRVWT6YBHCE",`,
+					`"host_id":"01JN2X4K8M3F7QPZRVWT6YBHCE","host":{"display_name":"Jane Smith"},`, 1) + `}`},
+		},
+		{
+			name: "get link 200 owner without host",
+			ex: testExchange{method: "GET", url: host + "/v1/links/k3J9xQ2mPz", status: 200, contentType: "application/json",
+				body: `{"link":` + linkJSON + `}`},
+			wantErr: `property "host" is missing`,
+		},
+		{
+			name: "get link 200 public leaking use_count",
+			ex: testExchange{method: "GET", url: host + "/v1/links/k3J9xQ2mPz", status: 200, contentType: "application/json",
+				body: strings.Replace(publicLinkJSON, `"is_active":true`, `"is_active":true,"use_count":3`, 1)},
+			wantErr: `property "use_count" is unsupported`,
+		},
+		{
+			name: "get link 410 link_exhausted",
+			ex: testExchange{method: "GET", url: host + "/v1/links/k3J9xQ2mPz", status: 410, contentType: "application/json",
+				body: `{"error":{"code":"link_exhausted","message":"this link has reached its maximum number of uses"}}`},
+		},
+		{
+			name: "delete link 204",
+			ex:   testExchange{method: "DELETE", url: host + "/v1/links/" + linkID, status: 204},
+		},
+		{
+			name: "create call link 201",
+			ex:   testExchange{method: "POST", url: host + "/v1/calls/links", status: 201, contentType: "application/json", body: callLinkJSON},
+		},
+		{
+			name:    "create call link 201 with schedule",
+			ex:      testExchange{method: "POST", url: host + "/v1/calls/links", status: 201, contentType: "application/json", body: linkJSON},
+			wantErr: `property "scheduled_start" is unsupported`,
+		},
+		{
+			name: "create call link 201 in an envelope",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/links", status: 201, contentType: "application/json",
+				body: `{"link":` + callLinkJSON + `}`},
+			wantErr: `property "link" is unsupported`,
+		},
+		{
+			name: "list call links 200",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/links", status: 200, contentType: "application/json",
+				body: `[` + callLinkJSON + `,` + strings.Replace(callLinkJSON, `"is_active":true`, `"is_active":false`, 1) + `]`},
+		},
+		{
+			name: "create call link 201 unlimited and unlabelled",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/links", status: 201, contentType: "application/json",
+				body: strings.NewReplacer(`"max_uses":1`, `"max_uses":null`, `"Session with Alex"`, "null").Replace(callLinkJSON)},
+		},
+		{
+			name: "create call link 201 with expires_at not RFC 3339",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/links", status: 201, contentType: "application/json",
+				body: strings.Replace(callLinkJSON, `"2026-03-22T00:00:00Z"`, `"2026-03-22 00:00"`, 1)},
+			wantErr: "expires_at",
+		},
+		{
+			name: "create call link 201 with max_uses 0",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/links", status: 201, contentType: "application/json",
+				body: strings.Replace(callLinkJSON, `"max_uses":1`, `"max_uses":0`, 1)},
+			wantErr: "max_uses",
+		},
+		{
+			name: "list call links 200 empty",
+			ex:   testExchange{method: "GET", url: host + "/v1/calls/links", status: 200, contentType: "application/json", body: `[]`},
+		},
+		{
+			name: "delete call link 204",
+			ex:   testExchange{method: "DELETE", url: host + "/v1/calls/links/" + linkID, status: 204},
+		},
+		{
+			name: "call link info 200",
+			ex:   testExchange{method: "GET", url: host + "/v1/calls/links/k3J9xQ2mPz/info", status: 200, contentType: "application/json", body: linkInfoJSON},
+		},
+		{
+			name: "call link info 200 without avatar",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/links/k3J9xQ2mPz/info", status: 200, contentType: "application/json",
+				body: strings.Replace(linkInfoJSON, `"https://cdn.vidivo.app/avatars/01JN2X4K.jpg"`, "null", 1)},
+		},
+		{
+			name: "call link info 200 without username",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/links/k3J9xQ2mPz/info", status: 200, contentType: "application/json",
+				body: strings.Replace(linkInfoJSON, `,"username":"janecoach"`, "", 1)},
+			wantErr: "username",
+		},
+		{
+			name: "call link info 410 link_expired",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/links/k3J9xQ2mPz/info", status: 410, contentType: "application/json",
+				body: `{"error":{"code":"link_expired","message":"this link has expired"}}`},
+		},
+		{
+			name: "active call link 200",
+			ex:   testExchange{method: "GET", url: host + "/v1/calls/links/active/janecoach", status: 200, contentType: "application/json", body: linkInfoJSON},
+		},
+		{
+			// The literal "active" segment routes to getActiveCallLink, not
+			// to getCallLinkInfo with a short code of "active".
+			name:    "active call link routes by its literal segment",
+			ex:      testExchange{method: "GET", url: host + "/v1/calls/links/active/janecoach", status: 200, contentType: "application/json", body: `{}`},
+			wantErr: "getActiveCallLink",
+		},
+		{
+			name:    "get on a call link id",
+			ex:      testExchange{method: "GET", url: host + "/v1/calls/links/" + linkID, status: 200, contentType: "application/json", body: callLinkJSON},
+			wantErr: "GET /v1/calls/links/" + linkID,
+		},
+		{
 			name: "404 through default",
 			ex: testExchange{method: "GET", url: host + "/healthz", status: 404, contentType: "application/json",
 				body: `{"error":{"code":"not_found","message":"not found"}}`},
@@ -304,5 +519,22 @@ paths:
 	bad.status = 500
 	if err := checkExchange(c, bad); err == nil || !strings.Contains(err.Error(), "status is not supported") {
 		t.Errorf("500 without default: Check error = %v, want status is not supported", err)
+	}
+}
+
+// TestSchemaExamples checks every component schema's examples against the
+// schema: doc.Validate checks media-type examples but not these.
+func TestSchemaExamples(t *testing.T) {
+	t.Parallel()
+	c := specContract(t)
+	for name, ref := range c.doc.Components.Schemas {
+		if ref == nil || ref.Value == nil {
+			continue
+		}
+		for i, ex := range ref.Value.Examples {
+			if err := ref.Value.VisitJSON(ex, openapi3.EnableJSONSchema2020(), openapi3.MultiErrors()); err != nil {
+				t.Errorf("schema %s example %d does not match it: %v", name, i, err)
+			}
+		}
 	}
 }

@@ -21,10 +21,12 @@ import (
 	"github.com/vidivo/vidivo/token"
 )
 
-// Issuer and Audience of the access tokens test servers issue.
+// Issuer and Audience of the access tokens test servers issue, and the
+// public URL they build links with.
 const (
-	Issuer   = "http://vidivo.test"
-	Audience = "vidivo"
+	PublicURL = "https://vidivo.test"
+	Issuer    = "http://vidivo.test"
+	Audience  = "vidivo"
 )
 
 // Clock is a settable clock shared by a test server's parts.
@@ -103,11 +105,15 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 			// Real argon2id with small parameters, to keep tests quick.
 			Hasher: password.Hasher{Params: password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}},
 		},
-		Users:   db,
-		Ready:   db.Ready,
-		JWKS:    issuer.Keys.JWKS(),
-		Limiter: ratelimit.New(opts.AuthRateLimit, clock.Now),
-		Logger:  slog.New(slog.DiscardHandler),
+		Users:     db,
+		Links:     db,
+		PublicURL: PublicURL,
+		CursorKey: []byte("test cursor key"),
+		Now:       clock.Now,
+		Ready:     db.Ready,
+		JWKS:      issuer.Keys.JWKS(),
+		Limiter:   ratelimit.New(opts.AuthRateLimit, clock.Now),
+		Logger:    slog.New(slog.DiscardHandler),
 	}
 	srv.Routes()
 	hs := httptest.NewServer(srv)

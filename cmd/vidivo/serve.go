@@ -105,11 +105,14 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	srv := &api.Server{
-		Auth:    authSvc,
-		Users:   db,
-		Ready:   db.Ready,
-		JWKS:    keys.JWKS(),
-		Limiter: ratelimit.New(c.AuthRateLimit, nil),
+		Auth:      authSvc,
+		Users:     db,
+		Links:     db,
+		PublicURL: c.PublicURL,
+		CursorKey: keys.DeriveSecret("pagination cursors"),
+		Ready:     db.Ready,
+		JWKS:      keys.JWKS(),
+		Limiter:   ratelimit.New(c.AuthRateLimit, nil),
 	}
 	srv.Routes()
 
