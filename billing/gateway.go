@@ -1,0 +1,143 @@
+// Package billing holds the pure money rules of paid calls (windows,
+// billed minutes, how a total is captured from holds, platform fees) and
+// the Gateway interface that payment providers implement.
+package billing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vidivo/vidivo"
+)
+
+// Gateway moves money: holds (manual-capture authorizations) on a guest's
+// payment method, captures from them, releases, and host payout accounts.
+// Every call carries a deterministic idempotency key, so a retry after a
+// crash or a timeout never charges twice: the same key returns the first
+// result.
+type Gateway interface {
+	// Hold authorizes Amount on the guest's payment method without
+	// capturing it. The first hold of a call has no CustomerID: the gateway
+	// attaches the payment method to a new customer so later holds can be
+	// placed off-session, and returns that customer.
+	Hold(ctx context.Context, req HoldRequest) (HoldResult, error)
+	// Capture takes Amount (at most the held amount) from a hold; whatever
+	// is not captured is released with it.
+	Capture(ctx context.Context, req CaptureRequest) error
+	// Release cancels a hold, capturing nothing.
+	Release(ctx context.Context, req ReleaseRequest) error
+	// OnboardHost starts or resumes payout onboarding for a host and
+	// returns the account and the URL the host completes it at.
+	OnboardHost(ctx context.Context, req OnboardRequest) (OnboardResult, error)
+	// PayoutStatus reports whether a host's payout account can be paid.
+	PayoutStatus(ctx context.Context, accountID string) (PayoutStatus, error)
+}
+
+// HoldRequest asks for an authorization hold.
+type HoldRequest struct {
+	IdempotencyKey  string // e.g. "call/{id}/hold/{window}"
+	Amount          vidivo.Money
+	Currency        string // "usd"
+	PaymentMethodID string
+	// CustomerID is empty on a call's first hold and set on renewals.
+	CustomerID string
+	// OffSession is true for renewals, placed while the guest is in the
+	// call rather than at a payment form.
+	OffSession bool
+	// HostAccountID is the host's payout account the money goes to.
+	HostAccountID string
+	// GuestEmail, if known, is given to the new customer for receipts.
+	GuestEmail  string
+	Description string
+	Metadata    map[string]string
+}
+
+// HoldResult identifies a placed hold.
+type HoldResult struct {
+	HoldID     string
+	CustomerID string
+}
+
+// CaptureRequest captures part or all of a hold.
+type CaptureRequest struct {
+	IdempotencyKey string
+	HoldID         string
+	Amount         vidivo.Money
+	// ApplicationFee is the platform's share of Amount.
+	ApplicationFee vidivo.Money
+}
+
+// ReleaseRequest cancels a hold.
+type ReleaseRequest struct {
+	IdempotencyKey string
+	HoldID         string
+}
+
+// OnboardRequest starts payout onboarding for a host.
+type OnboardRequest struct {
+	IdempotencyKey string
+	UserID         string
+	Email          string
+	// AccountID is the host's existing payout account, if any.
+	AccountID  string
+	ReturnURL  string
+	RefreshURL string
+}
+
+// OnboardResult is where the host goes to finish onboarding.
+type OnboardResult struct {
+	AccountID string
+	URL       string
+	// Connected is true when onboarding completed at once (the sandbox).
+	Connected bool
+}
+
+// PayoutStatus is the state of a host's payout account.
+type PayoutStatus struct {
+	Connected        bool
+	DetailsSubmitted bool
+	ChargesEnabled   bool
+	PayoutsEnabled   bool
+}
+
+// Kinds of gateway failure.
+const (
+	// KindDeclined: the payment method was refused; retrying will not help.
+	KindDeclined = "declined"
+	// KindTemporary: the gateway could not be reached or failed; the same
+	// request (same idempotency key) may be retried.
+	KindTemporary = "temporary"
+	// KindInvalid: the request was wrong (unknown hold, bad state).
+	KindInvalid = "invalid"
+)
+
+// Error is a gateway failure.
+type Error struct {
+	Kind string
+	// DeclineCode is the provider's reason for a decline, e.g.
+	// "insufficient_funds".
+	DeclineCode string
+	Message     string
+	Err         error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("billing: %s: %s", e.Kind, e.Message)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrorKind returns the Kind of a gateway error, or KindTemporary for any
+// other error (a failure we cannot classify is safest retried).
+func ErrorKind(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindTemporary
+}
