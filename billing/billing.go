@@ -9,15 +9,13 @@ import (
 // Currency is the one currency Vidivo charges in.
 const Currency = "usd"
 
-// BilledMinutes is what a call of duration costs in minutes: every started
-// minute counts, so 7 min 30 s is 8 minutes and 0 s is nothing.
-func BilledMinutes(duration time.Duration) int64 {
-	secs := int64(duration / time.Second)
-	if duration%time.Second != 0 {
-		secs++ // a started second is a started minute's part
-	}
-	return (secs + 59) / 60
-}
+// DurationSeconds is a call's reported duration: whole seconds, the
+// fraction dropped in the guest's favour.
+func DurationSeconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+// BilledMinutes is ceil(seconds / 60): every started minute counts, so
+// 450 s is 8 minutes and 0 s is nothing.
+func BilledMinutes(seconds int64) int64 { return (seconds + 59) / 60 }
 
 // Total is the price of minutes at rate.
 func Total(rate vidivo.Money, minutes int64) vidivo.Money { return rate.Mul(minutes) }

@@ -13,15 +13,15 @@ import (
 func TestBilledMinutes(t *testing.T) {
 	t.Parallel()
 	for d, want := range map[time.Duration]int64{
-		0: 0, time.Millisecond: 1, time.Second: 1, 59 * time.Second: 1, 60 * time.Second: 1,
-		61 * time.Second: 2, 450 * time.Second: 8, 10 * time.Minute: 10, 10*time.Minute + time.Nanosecond: 11,
+		0: 0, time.Millisecond: 0, time.Second: 1, 59 * time.Second: 1, 60 * time.Second: 1,
+		60*time.Second + 999*time.Millisecond: 1, 61 * time.Second: 2, 450 * time.Second: 8, 10 * time.Minute: 10,
 	} {
-		if got := billing.BilledMinutes(d); got != want {
+		if got := billing.BilledMinutes(billing.DurationSeconds(d)); got != want {
 			t.Errorf("BilledMinutes(%v) = %d, want %d", d, got, want)
 		}
 	}
 	// The seed's example: 450 s at $2.00/min is 8 minutes, $16.00.
-	if got := billing.Total(200, billing.BilledMinutes(450*time.Second)); got != 1600 {
+	if got := billing.Total(200, billing.BilledMinutes(450)); got != 1600 {
 		t.Errorf("seed total = %v, want 16.00", got)
 	}
 }
