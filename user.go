@@ -26,6 +26,8 @@ type User struct {
 	// PayoutsConnected is true once a host has finished payout onboarding;
 	// until then they cannot sell calls.
 	PayoutsConnected bool `json:"-"`
+	// PayoutAccountID is the host's account at the payments gateway.
+	PayoutAccountID string `json:"-"`
 }
 
 // Limits on account fields.

@@ -21,6 +21,8 @@ type DB struct {
 
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
+	// Jobs enqueues background jobs inside store transactions.
+	Jobs Enqueuer
 }
 
 // Open connects to the database named by url: "sqlite:<path>" (the path is

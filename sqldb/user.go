@@ -11,7 +11,7 @@ import (
 
 var _ vidivo.UserStore = (*DB)(nil)
 
-const userColumns = `id, email, username, display_name, avatar_url, role, timezone, created_at, payouts_connected`
+const userColumns = `id, email, username, display_name, avatar_url, role, timezone, created_at, payouts_connected, payout_account_id`
 
 // CreateUser implements vidivo.UserStore.
 func (db *DB) CreateUser(ctx context.Context, u *vidivo.User, passwordHash string, first *vidivo.RefreshToken) error {
@@ -128,7 +128,7 @@ type userScan struct {
 
 func (s *userScan) dest() []any {
 	return []any{&s.u.ID, &s.u.Email, &s.u.Username, &s.u.DisplayName, &s.avatar, &s.role, &s.u.Timezone,
-		&s.created, &s.u.PayoutsConnected}
+		&s.created, &s.u.PayoutsConnected, &s.u.PayoutAccountID}
 }
 
 func (s *userScan) user() *vidivo.User {
