@@ -162,7 +162,18 @@ type Charge struct {
 	GatewayID      string // the hold id at the gateway
 	IdempotencyKey string
 	State          ChargeState
-	CreatedAt      time.Time
+	// Hold is what a hold asked the gateway for, kept so that a hold left
+	// pending by a crash can be asked again identically.
+	Hold      *HoldDetails
+	CreatedAt time.Time
+}
+
+// HoldDetails are the parameters of a hold beyond its amount and key.
+type HoldDetails struct {
+	PaymentMethodID string `json:"payment_method_id"`
+	CustomerID      string `json:"customer_id,omitempty"`
+	HostAccountID   string `json:"host_account_id,omitempty"`
+	GuestEmail      string `json:"guest_email,omitempty"`
 }
 
 // Background jobs, enqueued in the same transaction as the change that

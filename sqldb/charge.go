@@ -3,12 +3,13 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 
 	"github.com/vidivo/vidivo"
 )
 
-const chargeColumns = `id, call_id, kind, window_index, amount_cents, gateway_id, idempotency_key, state, created_at`
+const chargeColumns = `id, call_id, kind, window_index, amount_cents, gateway_id, idempotency_key, state, created_at, details`
 
 // AddCharge implements vidivo.CallStore. A charge whose idempotency key is
 // already in the ledger is not written again: ch is filled from the
@@ -29,10 +30,18 @@ func (db *DB) AddCharge(ctx context.Context, ch *vidivo.Charge) error {
 		if ch.State == "" {
 			ch.State = vidivo.ChargePending
 		}
+		details := ""
+		if ch.Hold != nil {
+			b, err := json.Marshal(ch.Hold)
+			if err != nil {
+				return err
+			}
+			details = string(b)
+		}
 		q = db.d.rebind(`INSERT INTO call_charges (id, call_id, kind, window_index, amount_cents, gateway_id,
-			idempotency_key, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			idempotency_key, state, created_at, updated_at, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		_, err = tx.ExecContext(ctx, q, ch.ID, ch.CallID, string(ch.Kind), ch.Window, int64(ch.Amount), ch.GatewayID,
-			ch.IdempotencyKey, string(ch.State), ts(now), ts(now))
+			ch.IdempotencyKey, string(ch.State), ts(now), ts(now), details)
 		return err
 	})
 	if err != nil {
@@ -105,8 +114,9 @@ func scanCharge(row scanner) (*vidivo.Charge, error) {
 		kind, state string
 		amount      int64
 		created     scanTime
+		details     string
 	)
-	err := row.Scan(&ch.ID, &ch.CallID, &kind, &ch.Window, &amount, &ch.GatewayID, &ch.IdempotencyKey, &state, &created)
+	err := row.Scan(&ch.ID, &ch.CallID, &kind, &ch.Window, &amount, &ch.GatewayID, &ch.IdempotencyKey, &state, &created, &details)
 	if err != nil {
 		if errNoRows(err) {
 			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "charge not found")
@@ -114,5 +124,11 @@ func scanCharge(row scanner) (*vidivo.Charge, error) {
 		return nil, err
 	}
 	ch.Kind, ch.State, ch.Amount, ch.CreatedAt = vidivo.ChargeKind(kind), vidivo.ChargeState(state), vidivo.Money(amount), created.Time
+	if details != "" {
+		ch.Hold = new(vidivo.HoldDetails)
+		if err := json.Unmarshal([]byte(details), ch.Hold); err != nil {
+			return nil, fmt.Errorf("charge %s details: %w", ch.ID, err)
+		}
+	}
 	return &ch, nil
 }

@@ -40,6 +40,9 @@ CREATE TABLE call_charges (
 	gateway_id      TEXT NOT NULL DEFAULT '',
 	idempotency_key TEXT NOT NULL,
 	state           TEXT NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed')),
+	-- for holds: what the gateway was asked, so a pending hold can be
+	-- asked again identically (same idempotency key, same parameters)
+	details         TEXT NOT NULL DEFAULT '',
 	created_at      TIMESTAMPTZ NOT NULL,
 	updated_at      TIMESTAMPTZ NOT NULL
 );

@@ -1,0 +1,161 @@
+package calls
+
+import (
+	"context"
+	"time"
+
+	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/billing"
+)
+
+// ring offers the incoming call to the host; delivery moves it to ringing.
+func (s *Service) ring(ctx context.Context, c *vidivo.Call) {
+	if s.Notifier == nil {
+		return
+	}
+	ev := Incoming{CallID: c.ID, GuestName: c.GuestName, RatePerMinute: c.Rate.String(),
+		WindowSizeMinutes: c.WindowMinutes, ShortCode: c.ShortCode}
+	if s.Notifier.NotifyIncoming(c.HostID, ev) {
+		s.Delivered(ctx, c.ID)
+	}
+}
+
+// IncomingFor is the event of a call waiting for its host, for a stream
+// that connects after the guest joined.
+func IncomingFor(c *vidivo.Call) Incoming {
+	return Incoming{CallID: c.ID, GuestName: c.GuestName, RatePerMinute: c.Rate.String(),
+		WindowSizeMinutes: c.WindowMinutes, ShortCode: c.ShortCode}
+}
+
+// Delivered records that the host was told of the call: waiting → ringing.
+// A call that moved on meanwhile is left as it is.
+func (s *Service) Delivered(ctx context.Context, callID string) {
+	c, err := s.Store.CallByID(ctx, callID)
+	if err != nil || c.Status != vidivo.CallWaiting {
+		return
+	}
+	now := s.now()
+	c.Status, c.RingingAt = vidivo.CallRinging, &now
+	if err := s.Store.TransitionCall(ctx, c, nil); err != nil && vidivo.ErrorCode(err) != vidivo.ECONFLICT {
+		s.log().ErrorContext(ctx, "mark call ringing", "call_id", callID, "err", err)
+	}
+}
+
+// HostJoin starts the call's timer: waiting or ringing → active, and the
+// next window's hold is scheduled. Only the call's host may. Returns
+// ENOTFOUND, EFORBIDDEN, or ECONFLICT if the call is not waiting or ringing.
+func (s *Service) HostJoin(ctx context.Context, caller vidivo.Caller, callID string) (*vidivo.Call, error) {
+	c, err := s.Store.CallByID(ctx, callID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.IsHost(caller) {
+		return nil, vidivo.Errorf(vidivo.EFORBIDDEN, "only the call's host can join it as host")
+	}
+	if c.Status != vidivo.CallWaiting && c.Status != vidivo.CallRinging {
+		return nil, vidivo.Errorf(vidivo.ECONFLICT, "the call is %s", c.Status)
+	}
+	now := s.now()
+	c.Status, c.ActiveAt = vidivo.CallActive, &now
+	if c.RingingAt == nil {
+		c.RingingAt = &now
+	}
+	jobs := []vidivo.ScheduledJob{s.renewalJob(c, 1)}
+	if err := s.Store.TransitionCall(ctx, c, jobs); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// renewalJob schedules the hold of window n a lead before window n-1 ends.
+func (s *Service) renewalJob(c *vidivo.Call, n int) vidivo.ScheduledJob {
+	at := billing.WindowEnd(*c.ActiveAt, c.WindowMinutes, n-1).Add(-s.lead())
+	if now := s.now(); at.Before(now) {
+		at = now
+	}
+	return vidivo.ScheduledJob{Job: vidivo.RenewHoldJob{CallID: c.ID, Window: n}, RunAt: at}
+}
+
+// End ends a call for a participant with reason, and settles it. Returns
+// ENOTFOUND, EFORBIDDEN for others, EVALIDATION for a bad reason, and
+// ECONFLICT if the call already ended.
+func (s *Service) End(ctx context.Context, caller vidivo.Caller, callID, reason string) (*vidivo.Call, error) {
+	if reason == "" {
+		reason = vidivo.EndUserEnded
+	}
+	if !vidivo.ValidEndReason(reason) {
+		return nil, vidivo.Invalid(vidivo.FieldError{Field: "reason", Issue: "must be user_ended, host_ended, timeout or billing_error"})
+	}
+	c, err := s.Store.CallByID(ctx, callID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.CanSee(caller) {
+		return nil, vidivo.Errorf(vidivo.EFORBIDDEN, "you are not a participant in this call")
+	}
+	return s.end(ctx, c, reason, s.now())
+}
+
+// end moves an open call to its final status at `at` and settles it.
+// billed time runs from the host joining to `at`; a call that never became
+// active costs nothing. The total is at most what the holds cover.
+func (s *Service) end(ctx context.Context, c *vidivo.Call, reason string, at time.Time) (*vidivo.Call, error) {
+	if c.Status.Ended() {
+		return nil, vidivo.Errorf(vidivo.ECONFLICT, "the call already ended (%s)", c.Status)
+	}
+	holds, err := s.heldAmounts(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	c.EndedAt, c.EndReason = &at, &reason
+	c.Status = vidivo.CallCompleted
+	switch {
+	case reason == vidivo.EndBillingError:
+		c.Status = vidivo.CallFailed
+	case reason == vidivo.EndNoShow:
+		c.Status = vidivo.CallMissed
+	}
+	if c.ActiveAt != nil && at.After(*c.ActiveAt) {
+		c.DurationSeconds = billing.DurationSeconds(at.Sub(*c.ActiveAt))
+	}
+	c.BilledMinutes = billing.BilledMinutes(c.DurationSeconds)
+	split := billing.SplitTotal(billing.Total(c.Rate, c.BilledMinutes), holds)
+	c.TotalCharged = billing.Total(c.Rate, c.BilledMinutes) - split.Shortfall
+	if split.Shortfall > 0 {
+		s.log().WarnContext(ctx, "call ran past its holds; charging only what was held",
+			"call_id", c.ID, "shortfall_cents", int64(split.Shortfall))
+	}
+	jobs := []vidivo.ScheduledJob{{Job: vidivo.SettleJob{CallID: c.ID}, RunAt: s.now()}}
+	if err := s.Store.TransitionCall(ctx, c, jobs); err != nil {
+		return nil, err
+	}
+	// Settle now; if the gateway fails, the settle job retries.
+	if err := s.Settle(ctx, c.ID); err != nil {
+		s.log().WarnContext(ctx, "settlement deferred to a retry", "call_id", c.ID, "err", err)
+	}
+	return c, nil
+}
+
+// heldAmounts lists the amounts of a call's placed holds, window by window.
+func (s *Service) heldAmounts(ctx context.Context, callID string) ([]vidivo.Money, error) {
+	charges, err := s.Store.Charges(ctx, callID)
+	if err != nil {
+		return nil, err
+	}
+	var out []vidivo.Money
+	for _, h := range succeededHolds(charges) {
+		out = append(out, h.Amount)
+	}
+	return out, nil
+}
+
+// succeededHolds returns the placed holds of a ledger in window order.
+func succeededHolds(charges []*vidivo.Charge) []*vidivo.Charge {
+	var out []*vidivo.Charge
+	for _, ch := range charges {
+		if ch.Kind == vidivo.ChargeHold && ch.State == vidivo.ChargeSucceeded {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
