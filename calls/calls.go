@@ -32,11 +32,10 @@ type Store interface {
 	UserByID(ctx context.Context, id string) (*vidivo.User, error)
 }
 
-// Notifier tells a host about an incoming call.
+// Notifier tells a host about an incoming call. The stream that writes
+// the event to the host calls Delivered, which moves the call to ringing.
 type Notifier interface {
-	// NotifyIncoming offers the event to the host's open notification
-	// streams and reports whether any took it.
-	NotifyIncoming(hostID string, ev Incoming) bool
+	NotifyIncoming(hostID string, ev Incoming)
 }
 
 // Incoming is the call.incoming event.

@@ -102,7 +102,7 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (*vidivo.Call, *vid
 		}
 		return nil, nil, err
 	}
-	s.ring(ctx, c)
+	s.ring(c)
 	return c, host, nil
 }
 

@@ -8,15 +8,10 @@ import (
 	"github.com/vidivo/vidivo/billing"
 )
 
-// ring offers the incoming call to the host; delivery moves it to ringing.
-func (s *Service) ring(ctx context.Context, c *vidivo.Call) {
-	if s.Notifier == nil {
-		return
-	}
-	ev := Incoming{CallID: c.ID, GuestName: c.GuestName, RatePerMinute: c.Rate.String(),
-		WindowSizeMinutes: c.WindowMinutes, ShortCode: c.ShortCode}
-	if s.Notifier.NotifyIncoming(c.HostID, ev) {
-		s.Delivered(ctx, c.ID)
+// ring offers the incoming call to the host's open streams.
+func (s *Service) ring(c *vidivo.Call) {
+	if s.Notifier != nil {
+		s.Notifier.NotifyIncoming(c.HostID, IncomingFor(c))
 	}
 }
 

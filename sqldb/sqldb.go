@@ -16,8 +16,9 @@ import (
 
 // DB is a Vidivo store on one database.
 type DB struct {
-	db *sql.DB
-	d  dialect
+	db  *sql.DB
+	d   dialect
+	dsn string
 
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
@@ -57,7 +58,28 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqldb: connect to %s: %w", d.name(), err)
 	}
-	return &DB{db: sqlDB, d: d, Now: time.Now}, nil
+	return &DB{db: sqlDB, d: d, dsn: dsn, Now: time.Now}, nil
+}
+
+// OpenJobPool opens a second, small connection pool on the same database
+// for the job queue. On SQLite it has a single connection, as River's
+// SQLite driver advises; writers on both pools queue on the busy timeout.
+func (db *DB) OpenJobPool(ctx context.Context) (*sql.DB, error) {
+	pool, err := sql.Open(db.d.driver(), db.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: open job pool: %w", err)
+	}
+	conns := 4
+	if db.d.name() == "sqlite" {
+		conns = 1
+	}
+	pool.SetMaxOpenConns(conns)
+	pool.SetMaxIdleConns(conns)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("sqldb: connect job pool: %w", err)
+	}
+	return pool, nil
 }
 
 // Engine names the database engine: "sqlite" or "postgres".
