@@ -20,34 +20,44 @@ const MaxBodyBytes = 64 << 10
 // unknown fields and every field of the right type. Each failure is a
 // clear 4xx *vidivo.Error.
 func decodeJSON(r *http.Request, dst any) error {
+	_, err := decodeJSONBody(r, dst)
+	return err
+}
+
+// decodeJSONBody is decodeJSON that also returns the raw body (to hash for
+// idempotency keys).
+func decodeJSONBody(r *http.Request, dst any) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return vidivo.Errorf(vidivo.EUNSUPPORTEDMEDIA, "Content-Type must be application/json")
+			return nil, vidivo.Errorf(vidivo.EUNSUPPORTEDMEDIA, "Content-Type must be application/json")
 		}
 	} else if r.ContentLength != 0 {
-		return vidivo.Errorf(vidivo.EUNSUPPORTEDMEDIA, "Content-Type must be application/json")
+		return nil, vidivo.Errorf(vidivo.EUNSUPPORTEDMEDIA, "Content-Type must be application/json")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return vidivo.Errorf(vidivo.EPAYLOADTOOLARGE, "request body must be at most %d bytes", MaxBodyBytes)
+			return nil, vidivo.Errorf(vidivo.EPAYLOADTOOLARGE, "request body must be at most %d bytes", MaxBodyBytes)
 		}
-		return vidivo.Errorf(vidivo.EVALIDATION, "could not read request body")
+		return nil, vidivo.Errorf(vidivo.EVALIDATION, "could not read request body")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return vidivo.Errorf(vidivo.EVALIDATION, "request body must be a JSON object")
+		if opt, _ := dst.(optionalBody); opt != nil && opt.bodyOptional() {
+			return body, nil
+		}
+		return nil, vidivo.Errorf(vidivo.EVALIDATION, "request body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
+		return nil, jsonError(err)
 	}
 	if dec.More() {
-		return vidivo.Errorf(vidivo.EVALIDATION, "request body must be a single JSON object")
+		return nil, vidivo.Errorf(vidivo.EVALIDATION, "request body must be a single JSON object")
 	}
-	return nil
+	return body, nil
 }
 
 // jsonError explains a decoding failure without echoing internals.
@@ -92,6 +102,9 @@ func jsonTypeName(kind string) string {
 	}
 	return "a JSON value of another type"
 }
+
+// optionalBody is a request type whose body may be left out entirely.
+type optionalBody interface{ bodyOptional() bool }
 
 // nullable is a JSON field that distinguishes absent, null and a value.
 type nullable[T any] struct {

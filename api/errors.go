@@ -49,11 +49,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == vidivo.EINTERNAL {
 		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{
-		Code:    code,
-		Message: vidivo.ErrorMessage(err),
-		Details: vidivo.ErrorDetails(err),
-	}})
+	writeJSON(w, status, errorBodyOf(err))
 }
 
 // writeJSON writes v as the JSON response body with the given status.

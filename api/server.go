@@ -12,7 +12,12 @@ import (
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/auth"
+	"github.com/vidivo/vidivo/billing"
+	"github.com/vidivo/vidivo/calls"
+	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/ratelimit"
+	"github.com/vidivo/vidivo/token"
+	"github.com/vidivo/vidivo/turn"
 )
 
 // OpenAPISpec is the API's OpenAPI 3.1 document.
@@ -25,6 +30,21 @@ type Server struct {
 	Auth  *auth.Service
 	Users vidivo.UserStore
 	Links vidivo.LinkStore
+	// Calls runs paid calls; CallStore reads them.
+	Calls     *calls.Service
+	CallStore vidivo.CallStore
+	// Idempotency stores responses of requests with X-Idempotency-Key.
+	Idempotency vidivo.IdempotencyStore
+	// GuestTokens issues call-scoped guest access tokens.
+	GuestTokens *token.Issuer
+	// Signaling mints signaling tokens; TURN mints TURN credentials.
+	Signaling *token.SignalingMinter
+	TURN      *turn.Minter
+	// Notify carries events to users' notification streams.
+	Notify *notify.Hub
+	// Gateway and Payouts serve host payout onboarding.
+	Gateway billing.Gateway
+	Payouts PayoutStore
 	// PublicURL is where users reach the service (no trailing slash); it
 	// builds link URLs.
 	PublicURL string
@@ -78,4 +98,32 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/calls/links", s.authed(s.handleCallLinkList, vidivo.RoleHost))
 	m.Handle("DELETE /v1/calls/links/{id}", s.authed(s.handleLinkDelete, vidivo.RoleHost))
 	m.Handle("GET /v1/calls/links/{a}/{b}", s.handle(s.handleCallLinkPublic))
+
+	// POST /v1/calls/join/{short_code}, /v1/calls/{id}/host-join and
+	// /v1/calls/{id}/end overlap as patterns (/v1/calls/join/end), so one
+	// pattern dispatches them; call ids are ULIDs, never "join".
+	joinLink := s.handle(s.handleCallJoin)
+	hostJoin := s.authed(s.handleCallHostJoin, accountRoles...)
+	end := s.authed(s.handleCallEnd)
+	m.Handle("POST /v1/calls/{a}/{b}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, b := r.PathValue("a"), r.PathValue("b")
+		switch {
+		case a == "join":
+			r.SetPathValue("short_code", b)
+			joinLink.ServeHTTP(w, r)
+		case b == "host-join":
+			r.SetPathValue("id", a)
+			hostJoin.ServeHTTP(w, r)
+		case b == "end":
+			r.SetPathValue("id", a)
+			end.ServeHTTP(w, r)
+		default:
+			s.writeError(w, r, vidivo.Errorf(vidivo.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
+		}
+	}))
+	m.Handle("GET /v1/calls/{id}", s.authed(s.handleCallGet))
+	m.Handle("GET /v1/calls/history", s.authed(s.handleCallHistory, accountRoles...))
+	m.Handle("POST /v1/users/me/payouts/onboarding", s.authed(s.handlePayoutOnboarding, vidivo.RoleHost))
+	m.Handle("GET /v1/users/me/payouts", s.authed(s.handlePayoutStatus, vidivo.RoleHost))
+	m.Handle("GET /v1/notifications/stream", s.authed(s.handleNotificationStream, accountRoles...))
 }

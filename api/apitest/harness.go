@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,11 +15,16 @@ import (
 
 	"github.com/vidivo/vidivo/api"
 	"github.com/vidivo/vidivo/auth"
+	"github.com/vidivo/vidivo/calls"
+	"github.com/vidivo/vidivo/jobs"
+	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/password"
 	"github.com/vidivo/vidivo/ratelimit"
+	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/token"
+	"github.com/vidivo/vidivo/turn"
 )
 
 // Issuer and Audience of the access tokens test servers issue, and the
@@ -51,6 +57,12 @@ type Env struct {
 	Keys   *token.KeySet
 	Tokens *token.Issuer
 	Clock  *Clock
+	// Calls is the calls service behind the server; tests drive its jobs
+	// (renewals, no-shows, settlement) at the injected time.
+	Calls   *calls.Service
+	Gateway *sandbox.Gateway
+	Jobs    *jobs.Runner
+	Hub     *notify.Hub
 }
 
 // Opts tunes New; nil means defaults.
@@ -99,6 +111,24 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 	db := sqldbtest.New(tb, engine)
 	db.Now = clock.Now
 	issuer := &token.Issuer{Keys: TestKeys(tb), Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute, Now: clock.Now}
+	ctx := context.Background()
+	pool, err := db.OpenJobPool(ctx)
+	if err != nil {
+		tb.Fatalf("job pool: %v", err)
+	}
+	tb.Cleanup(func() { pool.Close() })
+	runner, err := jobs.New(jobs.Config{Engine: db.Engine(), Pool: pool})
+	if err != nil {
+		tb.Fatalf("jobs: %v", err)
+	}
+	if err := runner.Migrate(ctx); err != nil {
+		tb.Fatalf("jobs migrate: %v", err)
+	}
+	db.Jobs = runner
+	gateway := &sandbox.Gateway{Store: db}
+	hub := &notify.Hub{}
+	discard := slog.New(slog.DiscardHandler)
+	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: hub, Now: clock.Now, Logger: discard}
 	srv := &api.Server{
 		Auth: &auth.Service{
 			Users: db, Tokens: issuer, Now: clock.Now,
@@ -113,12 +143,23 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Ready:     db.Ready,
 		JWKS:      issuer.Keys.JWKS(),
 		Limiter:   ratelimit.New(opts.AuthRateLimit, clock.Now),
-		Logger:    slog.New(slog.DiscardHandler),
+		Logger:    discard,
+
+		Calls:       callSvc,
+		CallStore:   db,
+		Idempotency: db,
+		GuestTokens: &token.Issuer{Keys: issuer.Keys, Issuer: Issuer, Audience: Audience, TTL: 12 * time.Hour, Now: clock.Now},
+		Signaling:   &token.SignalingMinter{Secret: []byte("test signaling secret"), Now: clock.Now},
+		TURN:        &turn.Minter{Secret: []byte("test turn secret"), URLs: []string{"turn:127.0.0.1:3478"}},
+		Notify:      hub,
+		Gateway:     gateway,
+		Payouts:     db,
 	}
 	srv.Routes()
 	hs := httptest.NewServer(srv)
 	tb.Cleanup(hs.Close)
-	return &Env{t: tb, URL: hs.URL, Server: srv, DB: db, Keys: issuer.Keys, Tokens: issuer, Clock: clock}
+	return &Env{t: tb, URL: hs.URL, Server: srv, DB: db, Keys: issuer.Keys, Tokens: issuer, Clock: clock,
+		Calls: callSvc, Gateway: gateway, Jobs: runner, Hub: hub}
 }
 
 // Response is a completed exchange.

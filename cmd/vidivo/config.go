@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +21,13 @@ type config struct {
 	AuthRateLimit int
 	LogLevel      string
 	JWTPrivateKey string
+
+	Payments           string
+	StripeSecretKey    string
+	StripeAPIURL       string
+	PlatformFeePercent int
+	TURNURLs           []string
+	TURNSecret         string
 }
 
 // setting describes one configuration value for flags, env and help.
@@ -35,6 +43,12 @@ var settings = []setting{
 	{"VIDIVO_AUTH_RATE_LIMIT", "auth-rate-limit", "20", "sign-up and log-in requests per minute per IP and per account; 0 disables"},
 	{"VIDIVO_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"VIDIVO_JWT_PRIVATE_KEY", "jwt-private-key", "", "PEM RSA private key(s) for access tokens, the first signs and all verify; default: generated into the data dir"},
+	{"VIDIVO_PAYMENTS", "payments", "", `payments gateway: "sandbox" or "stripe"; default: stripe when a Stripe key is set, else sandbox`},
+	{"VIDIVO_STRIPE_SECRET_KEY", "stripe-secret-key", "", "Stripe secret key (for the stripe gateway)"},
+	{"VIDIVO_STRIPE_API_URL", "stripe-api-url", "", "Stripe API base URL; set it to a stripe-mock address in tests"},
+	{"VIDIVO_PLATFORM_FEE_PERCENT", "platform-fee-percent", "0", "platform's share of each capture, in whole percent (0-100)"},
+	{"VIDIVO_TURN_URLS", "turn-urls", "", "comma-separated TURN URLs handed to peers; default: turn:<public host>:3478"},
+	{"VIDIVO_TURN_SECRET", "turn-secret", "", "shared secret of the TURN server's REST credentials; default: derived from the signing key"},
 }
 
 // registerConfig adds every setting to fs and returns a function that
@@ -76,6 +90,38 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string) func() (*confi
 			return nil, fmt.Errorf("auth rate limit must be a whole number ≥ 0, got %q", val["auth-rate-limit"])
 		}
 		c.AuthRateLimit = n
+		fee, err := strconv.Atoi(val["platform-fee-percent"])
+		if err != nil || fee < 0 || fee > 100 {
+			return nil, fmt.Errorf("platform fee must be a whole percent from 0 to 100, got %q", val["platform-fee-percent"])
+		}
+		c.PlatformFeePercent = fee
+		c.StripeSecretKey, c.StripeAPIURL, c.TURNSecret = val["stripe-secret-key"], val["stripe-api-url"], val["turn-secret"]
+		switch c.Payments = val["payments"]; c.Payments {
+		case "":
+			c.Payments = "sandbox"
+			if c.StripeSecretKey != "" {
+				c.Payments = "stripe"
+			}
+		case "sandbox":
+		case "stripe":
+			if c.StripeSecretKey == "" {
+				return nil, fmt.Errorf("payments: stripe needs VIDIVO_STRIPE_SECRET_KEY")
+			}
+		default:
+			return nil, fmt.Errorf(`payments must be "sandbox" or "stripe", got %q`, c.Payments)
+		}
+		for _, u := range strings.Split(val["turn-urls"], ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				c.TURNURLs = append(c.TURNURLs, u)
+			}
+		}
+		if len(c.TURNURLs) == 0 {
+			host := "localhost"
+			if pu, err := url.Parse(c.PublicURL); err == nil && pu.Hostname() != "" {
+				host = pu.Hostname()
+			}
+			c.TURNURLs = []string{"turn:" + host + ":3478"}
+		}
 		if c.DatabaseURL == "" {
 			c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "vidivo.db")
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,9 +14,16 @@ import (
 
 	"github.com/vidivo/vidivo/api"
 	"github.com/vidivo/vidivo/auth"
+	"github.com/vidivo/vidivo/billing"
+	"github.com/vidivo/vidivo/calls"
+	"github.com/vidivo/vidivo/jobs"
+	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/ratelimit"
+	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/sqldb"
+	"github.com/vidivo/vidivo/stripe"
 	"github.com/vidivo/vidivo/token"
+	"github.com/vidivo/vidivo/turn"
 )
 
 // errHelp means --help was shown; the command succeeded.
@@ -104,15 +112,45 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	gateway, err := newGateway(c, db)
+	if err != nil {
+		return err
+	}
+	hub := &notify.Hub{}
+	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: hub, PlatformFeePercent: c.PlatformFeePercent, Logger: logger}
+	runner, pool, err := startJobs(ctx, db, callSvc, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// Finish whatever a previous process left half done before serving.
+	if err := callSvc.Reconcile(ctx); err != nil {
+		slog.Warn("reconciliation left work for the job queue", "err", err)
+	}
+
+	turnSecret := []byte(c.TURNSecret)
+	if len(turnSecret) == 0 {
+		turnSecret = keys.DeriveSecret("turn")
+	}
 	srv := &api.Server{
-		Auth:      authSvc,
-		Users:     db,
-		Links:     db,
-		PublicURL: c.PublicURL,
-		CursorKey: keys.DeriveSecret("pagination cursors"),
-		Ready:     db.Ready,
-		JWKS:      keys.JWKS(),
-		Limiter:   ratelimit.New(c.AuthRateLimit, nil),
+		Auth:        authSvc,
+		Users:       db,
+		Links:       db,
+		PublicURL:   c.PublicURL,
+		CursorKey:   keys.DeriveSecret("pagination cursors"),
+		Ready:       db.Ready,
+		JWKS:        keys.JWKS(),
+		Limiter:     ratelimit.New(c.AuthRateLimit, nil),
+		Logger:      logger,
+		Calls:       callSvc,
+		CallStore:   db,
+		Idempotency: db,
+		GuestTokens: &token.Issuer{Keys: keys, Issuer: c.PublicURL, Audience: "vidivo", TTL: guestTokenTTL},
+		Signaling:   &token.SignalingMinter{Secret: keys.DeriveSecret("signaling")},
+		TURN:        &turn.Minter{Secret: turnSecret, URLs: c.TURNURLs},
+		Notify:      hub,
+		Gateway:     gateway,
+		Payouts:     db,
 	}
 	srv.Routes()
 
@@ -145,8 +183,47 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	if err := runner.Stop(sctx); err != nil {
+		slog.Warn("job queue stop", "err", err)
+	}
 	slog.Info("stopped")
 	return nil
+}
+
+// guestTokenTTL is how long a guest's call-scoped token lasts: long enough
+// for a long call, useless for any other.
+const guestTokenTTL = 12 * time.Hour
+
+// startJobs starts the job queue on its own small pool and lets the store
+// enqueue through it.
+func startJobs(ctx context.Context, db *sqldb.DB, svc *calls.Service, logger *slog.Logger) (*jobs.Runner, *sql.DB, error) {
+	pool, err := db.OpenJobPool(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	runner, err := jobs.New(jobs.Config{Engine: db.Engine(), Pool: pool, Calls: svc, Logger: logger})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	if err := runner.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	db.Jobs = runner
+	if err := runner.Start(ctx); err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("start jobs: %w", err)
+	}
+	return runner, pool, nil
+}
+
+// newGateway builds the configured payments gateway.
+func newGateway(c *config, db *sqldb.DB) (billing.Gateway, error) {
+	if c.Payments == "stripe" {
+		return stripe.New(stripe.Config{SecretKey: c.StripeSecretKey, APIURL: c.StripeAPIURL})
+	}
+	return &sandbox.Gateway{Store: db}, nil
 }
 
 func cmdMigrate(ctx context.Context, args []string, e env) error {
