@@ -7,10 +7,14 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// newID returns a ULID: 26 characters, sortable by creation time, with 80
-// bits of crypto randomness.
+// entropy makes ids minted in the same millisecond by this process sort in
+// the order they were made (the ledger lists entries by id), while staying
+// unguessable: the monotonic increments start from crypto randomness.
+var entropy = &ulid.LockedMonotonicReader{MonotonicReader: ulid.Monotonic(rand.Reader, 0)}
+
+// newID returns a ULID: 26 characters, sortable by creation time.
 func newID(now time.Time) string {
-	return ulid.MustNew(ulid.Timestamp(now), rand.Reader).String()
+	return ulid.MustNew(ulid.Timestamp(now), entropy).String()
 }
 
 // shortCodeLen gives 62^10 ≈ 8·10^17 codes: unguessable by enumeration.
