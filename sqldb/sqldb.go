@@ -127,3 +127,7 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
+
+// WithTx runs fn in a store transaction, for callers that insert jobs or
+// other rows alongside the store's own (tools and tests).
+func (db *DB) WithTx(ctx context.Context, fn func(*sql.Tx) error) error { return db.tx(ctx, fn) }

@@ -1,0 +1,129 @@
+package jobs_test
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/calls"
+	"github.com/vidivo/vidivo/jobs"
+	"github.com/vidivo/vidivo/sandbox"
+	"github.com/vidivo/vidivo/sqldb"
+	"github.com/vidivo/vidivo/sqldb/sqldbtest"
+	"github.com/vidivo/vidivo/sqldb/storetest"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestWorkersRunCallJobs runs River for real: jobs enqueued in a store
+// transaction are picked up and worked — a no-show check marks an
+// unanswered call missed and settlement releases its hold.
+func TestWorkersRunCallJobs(t *testing.T) {
+	t.Parallel()
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := sqldbtest.New(t, engine)
+			clk := &clock{t: time.Now().UTC()}
+			db.Now = clk.Now
+			pool, err := db.OpenJobPool(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { pool.Close() })
+			svc := &calls.Service{Store: db, Gateway: &sandbox.Gateway{Store: db}, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
+			runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := runner.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := runner.Migrate(ctx); err != nil { // twice is fine
+				t.Fatal(err)
+			}
+			db.Jobs = runner
+
+			host := storetest.MustCreateUser(t, db, "janecoach", vidivo.RoleHost)
+			link := storetest.MustCreateLink(t, db, host.ID, nil)
+			c, _, err := svc.Join(ctx, calls.JoinRequest{ShortCode: link.ShortCode, PaymentMethodID: "pm_card_visa"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := countJobs(t, db, pool, "call_no_show"); n != 1 {
+				t.Fatalf("%d no-show jobs enqueued by the join, want 1", n)
+			}
+
+			// The no-show job is due 5 minutes after the join by real time;
+			// enqueue one due now, and let the service's clock be past the
+			// deadline, as it would be then.
+			clk.Add(vidivo.NoShowAfter)
+			if err := enqueueNow(ctx, db, runner, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			startCtx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			if err := runner.Start(startCtx); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				runner.Stop(stopCtx)
+			})
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				got, err := db.CallByID(ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Status == vidivo.CallMissed {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the worker never marked the call missed (status %s)", got.Status)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			charges, _ := db.Charges(ctx, c.ID)
+			if last := charges[len(charges)-1]; last.Kind != vidivo.ChargeRelease || last.State != vidivo.ChargeSucceeded {
+				t.Errorf("the hold was not released: %+v", last)
+			}
+		})
+	}
+}
+
+// enqueueNow inserts a no-show job due at once, in its own transaction.
+func enqueueNow(ctx context.Context, db *sqldb.DB, r *jobs.Runner, callID string) error {
+	return db.WithTx(ctx, func(tx *sql.Tx) error {
+		return r.EnqueueTx(ctx, tx, []vidivo.ScheduledJob{{Job: vidivo.NoShowJob{CallID: callID}, RunAt: time.Now()}})
+	})
+}
+
+func countJobs(t *testing.T, db *sqldb.DB, pool *sql.DB, kind string) int {
+	t.Helper()
+	var n int
+	q := "SELECT count(*) FROM river_job WHERE kind = $1"
+	if db.Engine() == "sqlite" {
+		q = "SELECT count(*) FROM river_job WHERE kind = ?"
+	}
+	if err := pool.QueryRow(q, kind).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
