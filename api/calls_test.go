@@ -569,3 +569,26 @@ func TestReconcileAfterCrash(t *testing.T) {
 		}
 	})
 }
+
+// TestRenewalRacingEnd places a renewal hold for a call that ended while
+// the hold was in flight: the late hold must be released, not left open.
+func TestRenewalRacingEnd(t *testing.T) {
+	t.Parallel()
+	e := apitest.New(t, "sqlite", nil)
+	ctx := context.Background()
+	host := paidHost(t, e, "janecoach")
+	link := createLink(t, e, host.AccessToken, map[string]any{"rate_per_minute": "1.00", "window_size_minutes": 10})
+	j := mustJoin(t, e, link.ShortCode)
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/calls/" + j.Call.ID + "/host-join", Token: host.AccessToken}).WantStatus(t, http.StatusCreated)
+	e.Clock.Add(9 * time.Minute)
+	e.Gateway.BeforeNext("hold", func() {
+		// The guest hangs up while the renewal is at the gateway.
+		endCall(e, j.GuestToken, j.Call.ID, "user_ended", "").WantStatus(t, http.StatusOK)
+	})
+	if err := e.Calls.RenewHold(ctx, j.Call.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	if money(t, e, j.Call.ID) != 900 {
+		t.Error("wrong capture")
+	}
+}

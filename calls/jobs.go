@@ -37,6 +37,16 @@ func (s *Service) RenewHold(ctx context.Context, callID string, n int) error {
 		}
 		return err
 	}
+	// The call may have ended while the hold was being placed; its
+	// settlement could have missed the new hold, so settle again: the new
+	// hold is released and nothing else repeats.
+	now, err := s.Store.CallByID(ctx, callID)
+	if err != nil {
+		return err
+	}
+	if now.Status.Ended() {
+		return s.Settle(ctx, callID)
+	}
 	return s.Store.RecordWindow(ctx, c.ID, n+1, c.CustomerID, []vidivo.ScheduledJob{s.renewalJob(c, n+1)})
 }
 

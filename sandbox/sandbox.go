@@ -29,6 +29,7 @@ type Gateway struct {
 
 	mu       sync.Mutex
 	failures []failure
+	hooks    map[string]func()
 }
 
 var _ billing.Gateway = (*Gateway)(nil)
@@ -60,8 +61,28 @@ func (g *Gateway) FailNext(n int, op, kind string) {
 	}
 }
 
-// injected returns the fault planned for op, if any, consuming it.
+// BeforeNext runs fn once, just before the next call of op reaches the
+// books: tests use it to make something happen while a request is in
+// flight at the gateway.
+func (g *Gateway) BeforeNext(op string, fn func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.hooks == nil {
+		g.hooks = map[string]func(){}
+	}
+	g.hooks[op] = fn
+}
+
+// injected runs the hook and returns the fault planned for op, if any,
+// consuming them.
 func (g *Gateway) injected(op string) error {
+	g.mu.Lock()
+	hook := g.hooks[op]
+	delete(g.hooks, op)
+	g.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for i, f := range g.failures {
