@@ -331,11 +331,11 @@ func TestJoinRefusals(t *testing.T) {
 		join(e, expiring.ShortCode, "pm_card_visa", "").WantError(t, http.StatusNotFound, "not_found")
 
 		for name, body := range map[string]map[string]any{
-			"no payment method":   {"guest_name": "Alex"},
+			"no payment method":    {"guest_name": "Alex"},
 			"empty payment method": {"payment_method_id": ""},
-			"bad email":           {"payment_method_id": "pm_card_visa", "guest_email": "alex"},
-			"unknown field":       {"payment_method_id": "pm_card_visa", "amount": 5},
-			"name as number":      {"payment_method_id": "pm_card_visa", "guest_name": 7},
+			"bad email":            {"payment_method_id": "pm_card_visa", "guest_email": "alex"},
+			"unknown field":        {"payment_method_id": "pm_card_visa", "amount": 5},
+			"name as number":       {"payment_method_id": "pm_card_visa", "guest_name": 7},
 		} {
 			eb := e.Do(apitest.Req{Method: "POST", Path: "/v1/calls/join/" + open.ShortCode, Body: body}).WantError(t, http.StatusBadRequest, "validation_error")
 			if len(eb.Error.Details) == 0 {

@@ -183,8 +183,8 @@ func abbreviate(b []byte) string {
 
 // rawTextTypes are media types with no built-in decoder whose bodies Check
 // reads as one string, for operations that serve documents (iCalendar
-// files) rather than JSON.
-var rawTextTypes = []string{"text/calendar"}
+// files) or streams (server-sent events) rather than JSON.
+var rawTextTypes = []string{"text/calendar", "text/event-stream"}
 
 var registerOnce sync.Once
 

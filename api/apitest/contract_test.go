@@ -68,6 +68,30 @@ const (
 		`"display_name":"Jane Smith","role":"host"}`
 )
 
+// Call bodies as the handlers write them.
+const (
+	callID     = "01JN2X6M0P5H9SRBTXY8ZDKEFG"
+	turnJSON   = `{"urls":["turn:turn.vidivo.app:3478","turns:turn.vidivo.app:5349"],"username":"1710090000:01JN2X7Q2R6J0TSCVYZ9AEMGHM","credential":"kC8cgbQ5AcSOswvXC3V/0p9nRyw="}`
+	joinedJSON = `{"call":{"id":"` + callID + `","status":"waiting","short_code":"k3J9xQ2mPz",` +
+		`"host":{"id":"01JN2X4K8M3F7QPZRVWT6YBHCE","display_name":"Jane Smith"},"rate_per_minute":"2.50",` +
+		`"window_size_minutes":10,"created_at":"2026-03-15T14:00:00Z"},"signaling_token":"st_eyJ4IjoxfQ.c2ln",` +
+		`"turn_credentials":` + turnJSON + `,"guest_token":"eyJhbGciOiJSUzI1NiJ9..."}`
+	hostJoinedJSON = `{"call":{"id":"` + callID + `","status":"active"},"signaling_token":"st_eyJ4IjoxfQ.c2ln",` +
+		`"turn_credentials":` + turnJSON + `}`
+	endedJSON = `{"call":{"id":"` + callID + `","status":"completed","duration_seconds":450,"billed_minutes":8,` +
+		`"total_charged":"20.00","currency":"usd","ended_at":"2026-03-15T14:07:30Z"}}`
+	// callFields are a call's fields but charges: history lists calls
+	// without them, GET /v1/calls/{id} with.
+	callFields = `"id":"` + callID + `","status":"waiting","short_code":"k3J9xQ2mPz",` +
+		`"host_id":"01JN2X4K8M3F7QPZRVWT6YBHCE","guest_name":null,"rate_per_minute":"2.50","window_size_minutes":10,` +
+		`"created_at":"2026-03-15T14:00:00Z","ringing_at":null,"active_at":null,"ended_at":null,"end_reason":null,` +
+		`"duration_seconds":0,"billed_minutes":0,"total_charged":"0.00","currency":"usd"`
+	chargesJSON    = `[{"kind":"hold","window":0,"amount":"25.00","state":"succeeded","created_at":"2026-03-15T14:00:00Z"}]`
+	callItemJSON   = `{` + callFields + `}`
+	callDetailJSON = `{` + callFields + `,"charges":` + chargesJSON + `}`
+	callGetJSON    = `{"call":` + callDetailJSON + `}`
+)
+
 // testExchange is one hand-built request and response.
 type testExchange struct {
 	method, url string
@@ -438,6 +462,160 @@ func TestCheck(t *testing.T) {
 			name:    "get on a call link id",
 			ex:      testExchange{method: "GET", url: host + "/v1/calls/links/" + linkID, status: 200, contentType: "application/json", body: callLinkJSON},
 			wantErr: "GET /v1/calls/links/" + linkID,
+		},
+		{
+			name: "join 201",
+			ex:   testExchange{method: "POST", url: host + "/v1/calls/join/k3J9xQ2mPz", status: 201, contentType: "application/json", body: joinedJSON},
+		},
+		{
+			name: "join 201 replayed",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/join/k3J9xQ2mPz", status: 201, contentType: "application/json",
+				header: http.Header{"Idempotent-Replayed": {"true"}}, body: joinedJSON},
+		},
+		{
+			// "join" is a fixed segment: it wins over /v1/calls/{id}/end.
+			name:    "join routes by its literal segment",
+			ex:      testExchange{method: "POST", url: host + "/v1/calls/join/end", status: 200, contentType: "application/json", body: endedJSON},
+			wantErr: "joinCall",
+		},
+		{
+			name: "join 201 without guest_token",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/join/k3J9xQ2mPz", status: 201, contentType: "application/json",
+				body: strings.Replace(joinedJSON, `,"guest_token":"eyJhbGciOiJSUzI1NiJ9..."`, "", 1)},
+			wantErr: "guest_token",
+		},
+		{
+			name: "join 201 with a signaling token without st_",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/join/k3J9xQ2mPz", status: 201, contentType: "application/json",
+				body: strings.Replace(joinedJSON, `"st_`, `"xx_`, 1)},
+			wantErr: "signaling_token",
+		},
+		{
+			name: "join 201 with an unknown status",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/join/k3J9xQ2mPz", status: 201, contentType: "application/json",
+				body: strings.Replace(joinedJSON, `"waiting"`, `"pending"`, 1)},
+			wantErr: "status",
+		},
+		{
+			name: "join 402 stripe_error",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/join/k3J9xQ2mPz", status: 402, contentType: "application/json",
+				body: `{"error":{"code":"stripe_error","message":"the card was declined"}}`},
+		},
+		{
+			name: "host-join 201",
+			ex:   testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/host-join", status: 201, contentType: "application/json", body: hostJoinedJSON},
+		},
+		{
+			name:    "host-join 201 with a join body",
+			ex:      testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/host-join", status: 201, contentType: "application/json", body: joinedJSON},
+			wantErr: "hostJoinCall",
+		},
+		{
+			name: "end 200",
+			ex:   testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/end", reqBody: `{"reason":"user_ended"}`, status: 200, contentType: "application/json", body: endedJSON},
+		},
+		{
+			name: "end 200 replayed",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/end", status: 200, contentType: "application/json",
+				header: http.Header{"Idempotent-Replayed": {"true"}}, body: endedJSON},
+		},
+		{
+			name: "end 200 with total_charged a number",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/end", status: 200, contentType: "application/json",
+				body: strings.Replace(endedJSON, `"20.00"`, `20`, 1)},
+			wantErr: "total_charged",
+		},
+		{
+			name: "end 200 with currency in capitals",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/end", status: 200, contentType: "application/json",
+				body: strings.Replace(endedJSON, `"usd"`, `"USD"`, 1)},
+			wantErr: "currency",
+		},
+		{
+			name: "end 409 conflict",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/end", status: 409, contentType: "application/json",
+				body: `{"error":{"code":"conflict","message":"the call already ended (completed)"}}`},
+		},
+		{
+			name: "get call 200",
+			ex:   testExchange{method: "GET", url: host + "/v1/calls/" + callID, status: 200, contentType: "application/json", body: callGetJSON},
+		},
+		{
+			name: "get call 200 ended, no charges yet",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/" + callID, status: 200, contentType: "application/json",
+				body: strings.NewReplacer(`"guest_name":null`, `"guest_name":"Alex"`, `"ended_at":null`, `"ended_at":"2026-03-15T14:05:00Z"`,
+					`"end_reason":null`, `"end_reason":"no_show"`, `"status":"waiting"`, `"status":"missed"`,
+					`"charges":`+chargesJSON, `"charges":[]`).Replace(callGetJSON)},
+		},
+		{
+			name: "get call 200 without charges",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/" + callID, status: 200, contentType: "application/json",
+				body: `{"call":` + callItemJSON + `}`},
+			wantErr: "charges",
+		},
+		{
+			name: "get call 200 with an unknown end_reason",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/" + callID, status: 200, contentType: "application/json",
+				body: strings.Replace(callGetJSON, `"end_reason":null`, `"end_reason":"hung_up"`, 1)},
+			wantErr: "end_reason",
+		},
+		{
+			name: "get call 200 with a charge of an unknown kind",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/" + callID, status: 200, contentType: "application/json",
+				body: strings.Replace(callGetJSON, `"kind":"hold"`, `"kind":"refund"`, 1)},
+			wantErr: "kind",
+		},
+		{
+			name: "call history 200",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/history?page=1&per_page=20&status=waiting", status: 200, contentType: "application/json",
+				body: `{"calls":[` + callItemJSON + `],"pagination":{"page":1,"per_page":20,"total":1}}`},
+		},
+		{
+			// "history" is a fixed segment: it wins over /v1/calls/{id}.
+			name: "call history routes by its literal segment",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/history", status: 200, contentType: "application/json",
+				body: callGetJSON},
+			wantErr: "listCallHistory",
+		},
+		{
+			name: "call history 200 with charges",
+			ex: testExchange{method: "GET", url: host + "/v1/calls/history", status: 200, contentType: "application/json",
+				body: `{"calls":[` + callDetailJSON + `],"pagination":{"page":1,"per_page":20,"total":1}}`},
+		},
+		{
+			name:    "call history 200 without pagination",
+			ex:      testExchange{method: "GET", url: host + "/v1/calls/history", status: 200, contentType: "application/json", body: `{"calls":[]}`},
+			wantErr: "pagination",
+		},
+		{
+			name: "list call links still routes with GET /v1/calls/{id} documented",
+			ex:   testExchange{method: "GET", url: host + "/v1/calls/links", status: 200, contentType: "application/json", body: `[]`},
+		},
+		{
+			name: "payout onboarding 200",
+			ex: testExchange{method: "POST", url: host + "/v1/users/me/payouts/onboarding", status: 200, contentType: "application/json",
+				body: `{"url":"https://vidivo.test/settings/payouts?done=1"}`},
+		},
+		{
+			name: "payout status 200 before onboarding",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/payouts", status: 200, contentType: "application/json",
+				body: `{"connected":false,"account_id":null}`},
+		},
+		{
+			name: "payout status 200 connected",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/payouts", status: 200, contentType: "application/json",
+				body: `{"connected":true,"account_id":"acct_sbx_01JN2X4K8M3F7QPZRVWT6YBHCE"}`},
+		},
+		{
+			name: "payout status 200 without account_id",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/payouts", status: 200, contentType: "application/json",
+				body: `{"connected":false}`},
+			wantErr: "account_id",
+		},
+		{
+			name: "notification stream 200",
+			ex: testExchange{method: "GET", url: host + "/v1/notifications/stream", status: 200, contentType: "text/event-stream",
+				body: ": connected\n\nevent: call.incoming\ndata: {\"call_id\":\"" + callID + "\",\"guest_name\":null,\"rate_per_minute\":\"2.50\",\"window_size_minutes\":10,\"short_code\":\"k3J9xQ2mPz\"}\n\n"},
 		},
 		{
 			name: "404 through default",
