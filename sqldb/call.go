@@ -173,12 +173,13 @@ func scanCall(row scanner) (*vidivo.Call, error) {
 	var (
 		c                                     vidivo.Call
 		guestUser, guestName, guestEmail, why sql.NullString
+		linkID                                sql.NullString
 		rate, total                           int64
 		status                                string
 		shortCode                             sql.NullString
 		created, ringing, active, ended       scanTime
 	)
-	err := row.Scan(&c.ID, &c.LinkID, &c.HostID, &c.GuestID, &guestUser, &guestName, &guestEmail, &rate,
+	err := row.Scan(&c.ID, &linkID, &c.HostID, &c.GuestID, &guestUser, &guestName, &guestEmail, &rate,
 		&c.WindowMinutes, &status, &c.PaymentMethodID, &c.CustomerID, &c.HostAccountID, &c.Windows, &created, &ringing,
 		&active, &ended, &why, &c.DurationSeconds, &c.BilledMinutes, &total, &shortCode)
 	if err != nil {
@@ -187,6 +188,7 @@ func scanCall(row scanner) (*vidivo.Call, error) {
 		}
 		return nil, err
 	}
+	c.LinkID = linkID.String
 	c.GuestUserID, c.GuestName, c.GuestEmail, c.EndReason = nullStr(guestUser), nullStr(guestName), nullStr(guestEmail), nullStr(why)
 	c.Rate, c.TotalCharged, c.Status, c.ShortCode = vidivo.Money(rate), vidivo.Money(total), vidivo.CallStatus(status), shortCode.String
 	c.CreatedAt, c.RingingAt, c.ActiveAt, c.EndedAt = created.Time, ringing.ptr(), active.ptr(), ended.ptr()

@@ -25,6 +25,13 @@ type dialect interface {
 	// uniqueViolation reports whether err is a unique-constraint violation
 	// and, if so, which constraint or index it names.
 	uniqueViolation(err error) (constraint string, ok bool)
+	// checksOverlap reports whether bookings must be checked for overlaps
+	// inside the booking transaction (SQLite), rather than refused by a
+	// constraint (PostgreSQL).
+	checksOverlap() bool
+	// exclusionViolation reports whether err is the no-overlap constraint
+	// refusing a booking.
+	exclusionViolation(err error) bool
 	// forUpdate is the suffix that locks the rows a SELECT reads until the
 	// transaction ends.
 	forUpdate() string
@@ -76,6 +83,9 @@ func (sqliteDialect) uniqueViolation(err error) (string, bool) {
 	return strings.Trim(msg, "index '"), true
 }
 
+func (sqliteDialect) checksOverlap() bool           { return true }
+func (sqliteDialect) exclusionViolation(error) bool { return false }
+
 // forUpdate is empty: an IMMEDIATE transaction already holds SQLite's one
 // write lock, so no other writer can change the rows it read.
 func (sqliteDialect) forUpdate() string { return "" }
@@ -123,6 +133,15 @@ func (postgresDialect) uniqueViolation(err error) (string, bool) {
 }
 
 func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
+
+func (postgresDialect) checksOverlap() bool { return false }
+
+// exclusionViolation is SQLSTATE 23P01, raised by the bookings' EXCLUDE
+// constraint.
+func (postgresDialect) exclusionViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23P01"
+}
 
 // migrationLockKey is an arbitrary constant naming Vidivo's migration lock.
 const migrationLockKey = 0x76696469766f // "vidivo"

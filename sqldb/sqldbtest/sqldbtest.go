@@ -93,7 +93,9 @@ func postgresSchema(tb testing.TB) string {
 		tb.Fatalf("sqldbtest: parse %s: %v", EnvPostgres, err)
 	}
 	q := u.Query()
-	q.Set("search_path", schema)
+	// public stays on the path for extensions (btree_gist) that a database
+	// can hold only once; every table lands in the test's own schema.
+	q.Set("search_path", schema+",public")
 	u.RawQuery = q.Encode()
 	return u.String()
 }

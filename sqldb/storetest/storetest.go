@@ -24,6 +24,8 @@ func Run(t *testing.T, engine string) {
 	t.Run("Links", func(t *testing.T) { testLinks(t, engine) })
 	t.Run("LinkUseRace", func(t *testing.T) { testLinkUseRace(t, engine) })
 	t.Run("LinkWithHost", func(t *testing.T) { testLinkWithHost(t, engine) })
+	t.Run("Bookings", func(t *testing.T) { testBookings(t, engine) })
+	t.Run("BookingRace", func(t *testing.T) { testBookingRace(t, engine) })
 }
 
 // clock is a settable test clock.

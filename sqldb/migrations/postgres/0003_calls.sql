@@ -2,7 +2,7 @@
 -- that follow the domain's state machine.
 CREATE TABLE calls (
 	id                TEXT PRIMARY KEY,
-	link_id           TEXT NOT NULL REFERENCES links (id),
+	link_id           TEXT REFERENCES links (id), -- NULL for scheduled calls
 	host_id           TEXT NOT NULL REFERENCES users (id),
 	guest_id          TEXT NOT NULL,
 	guest_user_id     TEXT REFERENCES users (id),

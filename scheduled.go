@@ -1,0 +1,94 @@
+package vidivo
+
+import (
+	"context"
+	"time"
+)
+
+// Booking statuses.
+const (
+	BookingConfirmed = "confirmed"
+	BookingCanceled  = "canceled"
+)
+
+// Booking limits.
+const (
+	MinBookingMinutes = 5
+	MaxBookingMinutes = 480
+	MaxNoteLen        = 1000
+	// JoinEarly is how long before its start a scheduled call may be
+	// joined.
+	JoinEarly = 5 * time.Minute
+)
+
+// ScheduledCall is a booked call. When it is joined it becomes a call
+// session with the same id.
+type ScheduledCall struct {
+	ID              string
+	HostID          string
+	GuestID         string
+	StartsAt        time.Time
+	EndsAt          time.Time
+	DurationMinutes int
+	Note            *string
+	Status          string
+	Rate            Money
+	WindowMinutes   int
+	PaymentMethodID *string
+	// Sequence counts changes, for calendar updates.
+	Sequence     int
+	CanceledBy   *string
+	CancelReason *string
+	CanceledAt   *time.Time
+	Rescheduled  bool
+	CreatedAt    time.Time
+}
+
+// IsParticipant reports whether the user is the booking's host or guest.
+func (s *ScheduledCall) IsParticipant(userID string) bool {
+	return userID == s.HostID || userID == s.GuestID
+}
+
+// JoinOpen reports whether the booking may be joined at now: from
+// JoinEarly before its start until its end. If not, opens says when it
+// may (zero once it is over).
+func (s *ScheduledCall) JoinOpen(now time.Time) (ok bool, opens time.Time) {
+	opens = s.StartsAt.Add(-JoinEarly)
+	switch {
+	case now.Before(opens):
+		return false, opens
+	case !now.Before(s.EndsAt):
+		return false, time.Time{}
+	}
+	return true, opens
+}
+
+// BookingPage is one page of a user's bookings.
+type BookingPage struct {
+	Calls []*ScheduledCall
+	Total int
+}
+
+// ScheduleStore keeps availability and bookings.
+type ScheduleStore interface {
+	// PutAvailability stores a host's availability document (validated
+	// JSON).
+	PutAvailability(ctx context.Context, userID string, doc []byte) error
+	// Availability returns the stored document, or ENOTFOUND.
+	Availability(ctx context.Context, userID string) ([]byte, error)
+	// Book stores a confirmed booking unless it overlaps another confirmed
+	// booking of the host (ECONFLICT). The guarantee is the database's.
+	Book(ctx context.Context, b *ScheduledCall) error
+	// Reschedule cancels old (as rescheduled) and books next in one
+	// transaction: if next conflicts, nothing changes (ECONFLICT).
+	Reschedule(ctx context.Context, oldID, by string, next *ScheduledCall) error
+	// CancelBooking cancels a confirmed booking; ECONFLICT if it is not
+	// confirmed any more.
+	CancelBooking(ctx context.Context, id, by string, reason *string) (*ScheduledCall, error)
+	// Booking returns ENOTFOUND if there is no such booking.
+	Booking(ctx context.Context, id string) (*ScheduledCall, error)
+	// Bookings lists a user's bookings as host or guest, upcoming first.
+	Bookings(ctx context.Context, userID string, now time.Time, page, perPage int) (*BookingPage, error)
+	// BusyTimes returns the host's confirmed bookings overlapping [from, to).
+	BusyTimes(ctx context.Context, hostID string, from, to time.Time) ([]*ScheduledCall, error)
+}
