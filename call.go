@@ -100,7 +100,10 @@ type Call struct {
 	HostAccountID   string
 
 	CreatedAt time.Time
-	RingingAt *time.Time
+	// ScheduledAt is the booked start of a scheduled call (nil for
+	// instant calls).
+	ScheduledAt *time.Time
+	RingingAt   *time.Time
 	ActiveAt  *time.Time
 	EndedAt   *time.Time
 	EndReason *string
@@ -110,6 +113,18 @@ type Call struct {
 	TotalCharged    Money
 	// Windows is how many holds have been placed (window 0 at join).
 	Windows int
+}
+
+// NoShowDeadline is when a host who has not joined makes the call missed:
+// 5 minutes after the guest joined, or after the booked start if later.
+func (c *Call) NoShowDeadline() time.Time {
+	d := c.CreatedAt.Add(NoShowAfter)
+	if c.ScheduledAt != nil {
+		if s := c.ScheduledAt.Add(NoShowAfter); s.After(d) {
+			d = s
+		}
+	}
+	return d
 }
 
 // IsHost reports whether caller is the call's host.
@@ -242,6 +257,10 @@ type CallStore interface {
 	SetChargeState(ctx context.Context, id string, state ChargeState, gatewayID string) error
 	// Charges returns a call's ledger in order.
 	Charges(ctx context.Context, callID string) ([]*Charge, error)
+	// StartScheduledCall records the session of a booking (same id) whose
+	// first hold succeeded, with the hold and jobs, in one transaction.
+	// ECONFLICT if the session already exists.
+	StartScheduledCall(ctx context.Context, c *Call, hold *Charge, jobs []ScheduledJob) error
 	// RecordWindow saves a call's customer and count of placed holds.
 	RecordWindow(ctx context.Context, callID string, windows int, customerID string, jobs []ScheduledJob) error
 	// PendingCharges returns ledger entries still pending, oldest first, for

@@ -41,6 +41,8 @@ type ScheduledCall struct {
 	CancelReason *string
 	CanceledAt   *time.Time
 	Rescheduled  bool
+	// HostJoinedAt is set when the host joined before the guest.
+	HostJoinedAt *time.Time
 	CreatedAt    time.Time
 }
 
@@ -89,6 +91,8 @@ type ScheduleStore interface {
 	Booking(ctx context.Context, id string) (*ScheduledCall, error)
 	// Bookings lists a user's bookings as host or guest, upcoming first.
 	Bookings(ctx context.Context, userID string, now time.Time, page, perPage int) (*BookingPage, error)
+	// MarkHostJoined records that the host is waiting for the guest.
+	MarkHostJoined(ctx context.Context, id string, at time.Time) error
 	// BusyTimes returns the host's confirmed bookings overlapping [from, to).
 	BusyTimes(ctx context.Context, hostID string, from, to time.Time) ([]*ScheduledCall, error)
 }

@@ -28,6 +28,8 @@ const DefaultRenewLead = time.Minute
 // Store is the storage the service needs.
 type Store interface {
 	vidivo.CallStore
+	Booking(ctx context.Context, id string) (*vidivo.ScheduledCall, error)
+	MarkHostJoined(ctx context.Context, id string, at time.Time) error
 	LinkWithHost(ctx context.Context, code string) (*vidivo.Link, *vidivo.User, error)
 	UserByID(ctx context.Context, id string) (*vidivo.User, error)
 }

@@ -60,7 +60,7 @@ func (s *Service) NoShow(ctx context.Context, callID string) error {
 	if c.Status != vidivo.CallWaiting && c.Status != vidivo.CallRinging {
 		return nil
 	}
-	if due := c.CreatedAt.Add(vidivo.NoShowAfter); s.now().Before(due) {
+	if due := c.NoShowDeadline(); s.now().Before(due) {
 		return fmt.Errorf("calls: no-show check of %s is not due until %s", callID, due.Format(time.RFC3339))
 	}
 	_, err = s.end(ctx, c, vidivo.EndNoShow, s.now())

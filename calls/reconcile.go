@@ -80,7 +80,7 @@ func (s *Service) reconcileCall(ctx context.Context, c *vidivo.Call) error {
 	now := s.now()
 	switch c.Status {
 	case vidivo.CallWaiting, vidivo.CallRinging:
-		if now.Before(c.CreatedAt.Add(vidivo.NoShowAfter)) {
+		if now.Before(c.NoShowDeadline()) {
 			return nil
 		}
 		_, err := s.end(ctx, c, vidivo.EndNoShow, now)

@@ -31,7 +31,7 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, jobs []vidivo.ScheduledJo
 }
 
 const callColumns = `id, link_id, host_id, guest_id, guest_user_id, guest_name, guest_email, rate_cents,
-	window_minutes, status, payment_method_id, customer_id, host_account_id, windows, created_at, ringing_at,
+	window_minutes, status, payment_method_id, customer_id, host_account_id, windows, created_at, scheduled_at, ringing_at,
 	active_at, ended_at, end_reason, duration_seconds, billed_minutes, total_cents,
 	(SELECT short_code FROM links WHERE links.id = calls.link_id)`
 
@@ -47,24 +47,49 @@ func (db *DB) StartCall(ctx context.Context, c *vidivo.Call, hold *vidivo.Charge
 		if state = st; st != vidivo.LinkUsable {
 			return nil
 		}
-		c.ShortCode, c.CreatedAt, c.Status = l.ShortCode, now, vidivo.CallWaiting
-		q := db.d.rebind(`INSERT INTO calls (id, link_id, host_id, guest_id, guest_user_id, guest_name, guest_email,
-			rate_cents, window_minutes, status, payment_method_id, customer_id, host_account_id, windows, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		_, err = tx.ExecContext(ctx, q, c.ID, c.LinkID, c.HostID, c.GuestID, c.GuestUserID, c.GuestName, c.GuestEmail,
-			int64(c.Rate), c.WindowMinutes, string(c.Status), c.PaymentMethodID, c.CustomerID, c.HostAccountID, c.Windows, ts(now))
-		if err != nil {
-			return fmt.Errorf("insert call: %w", err)
-		}
-		if err := db.setChargeState(ctx, tx, hold.ID, vidivo.ChargeSucceeded, hold.GatewayID); err != nil {
-			return err
-		}
-		return db.enqueue(ctx, tx, jobs)
+		c.ShortCode = l.ShortCode
+		return db.insertCall(ctx, tx, c, hold, jobs)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqldb: start call: %w", err)
 	}
 	return state, nil
+}
+
+// StartScheduledCall implements vidivo.CallStore.
+func (db *DB) StartScheduledCall(ctx context.Context, c *vidivo.Call, hold *vidivo.Charge, jobs []vidivo.ScheduledJob) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertCall(ctx, tx, c, hold, jobs) })
+	if _, dup := db.d.uniqueViolation(err); dup {
+		return vidivo.Errorf(vidivo.ECONFLICT, "the call has already started")
+	}
+	if err != nil {
+		return fmt.Errorf("sqldb: start scheduled call: %w", err)
+	}
+	return nil
+}
+
+// insertCall stores a new call in waiting with its first hold marked
+// succeeded and its jobs.
+func (db *DB) insertCall(ctx context.Context, tx *sql.Tx, c *vidivo.Call, hold *vidivo.Charge, jobs []vidivo.ScheduledJob) error {
+	now := db.now()
+	c.CreatedAt, c.Status = now, vidivo.CallWaiting
+	var link any
+	if c.LinkID != "" {
+		link = c.LinkID
+	}
+	q := db.d.rebind(`INSERT INTO calls (id, link_id, host_id, guest_id, guest_user_id, guest_name, guest_email,
+		rate_cents, window_minutes, status, payment_method_id, customer_id, host_account_id, windows, created_at, scheduled_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	_, err := tx.ExecContext(ctx, q, c.ID, link, c.HostID, c.GuestID, c.GuestUserID, c.GuestName, c.GuestEmail,
+		int64(c.Rate), c.WindowMinutes, string(c.Status), c.PaymentMethodID, c.CustomerID, c.HostAccountID, c.Windows,
+		ts(now), nullTS(c.ScheduledAt))
+	if err != nil {
+		return fmt.Errorf("insert call: %w", err)
+	}
+	if err := db.setChargeState(ctx, tx, hold.ID, vidivo.ChargeSucceeded, hold.GatewayID); err != nil {
+		return err
+	}
+	return db.enqueue(ctx, tx, jobs)
 }
 
 // CallByID implements vidivo.CallStore.
@@ -178,9 +203,10 @@ func scanCall(row scanner) (*vidivo.Call, error) {
 		status                                string
 		shortCode                             sql.NullString
 		created, ringing, active, ended       scanTime
+		scheduled                             scanTime
 	)
 	err := row.Scan(&c.ID, &linkID, &c.HostID, &c.GuestID, &guestUser, &guestName, &guestEmail, &rate,
-		&c.WindowMinutes, &status, &c.PaymentMethodID, &c.CustomerID, &c.HostAccountID, &c.Windows, &created, &ringing,
+		&c.WindowMinutes, &status, &c.PaymentMethodID, &c.CustomerID, &c.HostAccountID, &c.Windows, &created, &scheduled, &ringing,
 		&active, &ended, &why, &c.DurationSeconds, &c.BilledMinutes, &total, &shortCode)
 	if err != nil {
 		if errNoRows(err) {
@@ -192,6 +218,7 @@ func scanCall(row scanner) (*vidivo.Call, error) {
 	c.GuestUserID, c.GuestName, c.GuestEmail, c.EndReason = nullStr(guestUser), nullStr(guestName), nullStr(guestEmail), nullStr(why)
 	c.Rate, c.TotalCharged, c.Status, c.ShortCode = vidivo.Money(rate), vidivo.Money(total), vidivo.CallStatus(status), shortCode.String
 	c.CreatedAt, c.RingingAt, c.ActiveAt, c.EndedAt = created.Time, ringing.ptr(), active.ptr(), ended.ptr()
+	c.ScheduledAt = scheduled.ptr()
 	return &c, nil
 }
 

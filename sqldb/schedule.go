@@ -35,7 +35,7 @@ func (db *DB) Availability(ctx context.Context, userID string) ([]byte, error) {
 }
 
 const bookingColumns = `id, host_id, guest_id, starts_at, ends_at, duration_minutes, note, status, rate_cents,
-	window_minutes, payment_method_id, sequence, canceled_by, cancel_reason, canceled_at, rescheduled, created_at`
+	window_minutes, payment_method_id, sequence, canceled_by, cancel_reason, canceled_at, rescheduled, created_at, host_joined_at`
 
 // Book implements vidivo.ScheduleStore.
 func (db *DB) Book(ctx context.Context, b *vidivo.ScheduledCall) error {
@@ -150,6 +150,15 @@ func (db *DB) Bookings(ctx context.Context, userID string, now time.Time, page, 
 	return out, nil
 }
 
+// MarkHostJoined implements vidivo.ScheduleStore.
+func (db *DB) MarkHostJoined(ctx context.Context, id string, at time.Time) error {
+	q := db.d.rebind(`UPDATE scheduled_calls SET host_joined_at = COALESCE(host_joined_at, ?) WHERE id = ?`)
+	if _, err := db.db.ExecContext(ctx, q, ts(at), id); err != nil {
+		return fmt.Errorf("sqldb: mark host joined: %w", err)
+	}
+	return nil
+}
+
 // BusyTimes implements vidivo.ScheduleStore.
 func (db *DB) BusyTimes(ctx context.Context, hostID string, from, to time.Time) ([]*vidivo.ScheduledCall, error) {
 	q := db.d.rebind(`SELECT ` + bookingColumns + ` FROM scheduled_calls WHERE host_id = ? AND status = 'confirmed'
@@ -184,9 +193,10 @@ func scanBooking(row scanner) (*vidivo.ScheduledCall, error) {
 		note, pm, by, reason            sql.NullString
 		rate                            int64
 		starts, ends, canceled, created scanTime
+		hostJoined                      scanTime
 	)
 	err := row.Scan(&b.ID, &b.HostID, &b.GuestID, &starts, &ends, &b.DurationMinutes, &note, &b.Status, &rate,
-		&b.WindowMinutes, &pm, &b.Sequence, &by, &reason, &canceled, &b.Rescheduled, &created)
+		&b.WindowMinutes, &pm, &b.Sequence, &by, &reason, &canceled, &b.Rescheduled, &created, &hostJoined)
 	if err != nil {
 		if errNoRows(err) {
 			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "scheduled call not found")
@@ -195,6 +205,6 @@ func scanBooking(row scanner) (*vidivo.ScheduledCall, error) {
 	}
 	b.StartsAt, b.EndsAt, b.CanceledAt, b.CreatedAt = starts.Time, ends.Time, canceled.ptr(), created.Time
 	b.Note, b.PaymentMethodID, b.CanceledBy, b.CancelReason = nullStr(note), nullStr(pm), nullStr(by), nullStr(reason)
-	b.Rate = vidivo.Money(rate)
+	b.Rate, b.HostJoinedAt = vidivo.Money(rate), hostJoined.ptr()
 	return &b, nil
 }

@@ -16,6 +16,7 @@ CREATE TABLE calls (
 	host_account_id   TEXT NOT NULL DEFAULT '',
 	windows           INTEGER NOT NULL DEFAULT 1,
 	created_at        TIMESTAMPTZ NOT NULL,
+	scheduled_at      TIMESTAMPTZ, -- the booked start, for scheduled calls
 	ringing_at        TIMESTAMPTZ,
 	active_at         TIMESTAMPTZ,
 	ended_at          TIMESTAMPTZ,

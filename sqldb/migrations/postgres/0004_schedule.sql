@@ -27,6 +27,7 @@ CREATE TABLE scheduled_calls (
 	canceled_by       TEXT,
 	cancel_reason     TEXT,
 	canceled_at       TIMESTAMPTZ,
+	host_joined_at    TIMESTAMPTZ, -- the host joined before the guest
 	rescheduled       BOOLEAN NOT NULL DEFAULT false,
 	created_at        TIMESTAMPTZ NOT NULL,
 	CHECK (ends_at > starts_at),

@@ -16,6 +16,7 @@ CREATE TABLE calls (
 	host_account_id   TEXT NOT NULL DEFAULT '',
 	windows           INTEGER NOT NULL DEFAULT 1,
 	created_at        TEXT NOT NULL,
+	scheduled_at      TEXT, -- the booked start, for scheduled calls
 	ringing_at        TEXT,
 	active_at         TEXT,
 	ended_at          TEXT,

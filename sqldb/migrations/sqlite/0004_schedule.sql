@@ -24,6 +24,7 @@ CREATE TABLE scheduled_calls (
 	canceled_by       TEXT,
 	cancel_reason     TEXT,
 	canceled_at       TEXT,
+	host_joined_at    TEXT, -- the host joined before the guest
 	rescheduled       INTEGER NOT NULL DEFAULT 0,
 	created_at        TEXT NOT NULL,
 	CHECK (ends_at > starts_at)
