@@ -42,6 +42,8 @@ type Server struct {
 	TURN      *turn.Minter
 	// Notify carries events to users' notification streams.
 	Notify *notify.Hub
+	// Schedule keeps availability and bookings.
+	Schedule vidivo.ScheduleStore
 	// Gateway and Payouts serve host payout onboarding.
 	Gateway billing.Gateway
 	Payouts PayoutStore
@@ -105,6 +107,7 @@ func (s *Server) Routes() {
 	joinLink := s.handle(s.handleCallJoin)
 	hostJoin := s.authed(s.handleCallHostJoin, accountRoles...)
 	end := s.authed(s.handleCallEnd)
+	scheduledJoin := s.authed(s.handleScheduledJoin, accountRoles...)
 	m.Handle("POST /v1/calls/{a}/{b}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, b := r.PathValue("a"), r.PathValue("b")
 		switch {
@@ -117,6 +120,9 @@ func (s *Server) Routes() {
 		case b == "end":
 			r.SetPathValue("id", a)
 			end.ServeHTTP(w, r)
+		case b == "join":
+			r.SetPathValue("id", a)
+			scheduledJoin.ServeHTTP(w, r)
 		default:
 			s.writeError(w, r, vidivo.Errorf(vidivo.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
 		}
@@ -125,5 +131,7 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/calls/history", s.authed(s.handleCallHistory, accountRoles...))
 	m.Handle("POST /v1/users/me/payouts/onboarding", s.authed(s.handlePayoutOnboarding, vidivo.RoleHost))
 	m.Handle("GET /v1/users/me/payouts", s.authed(s.handlePayoutStatus, vidivo.RoleHost))
+	m.Handle("GET /v1/schedule/mine", s.authed(s.handleScheduleMine, accountRoles...))
+	m.Handle("PUT /v1/schedule/{id}/cancel", s.authed(s.handleScheduleCancel, accountRoles...))
 	m.Handle("GET /v1/notifications/stream", s.authed(s.handleNotificationStream, accountRoles...))
 }

@@ -154,6 +154,7 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Notify:      hub,
 		Gateway:     gateway,
 		Payouts:     db,
+		Schedule:    db,
 	}
 	srv.Routes()
 	hs := httptest.NewServer(srv)

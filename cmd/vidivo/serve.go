@@ -151,6 +151,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Notify:      hub,
 		Gateway:     gateway,
 		Payouts:     db,
+		Schedule:    db,
 	}
 	srv.Routes()
 

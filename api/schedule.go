@@ -1,0 +1,168 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/calls"
+)
+
+type personJSON struct {
+	ID          string `json:"id"`
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+}
+
+type scheduledCallJSON struct {
+	ID              string     `json:"id"`
+	Host            personJSON `json:"host"`
+	Guest           personJSON `json:"guest"`
+	ScheduledAt     string     `json:"scheduled_at"`
+	DurationMinutes int        `json:"duration_minutes"`
+	EndsAt          string     `json:"ends_at"`
+	Note            *string    `json:"note"`
+	Status          string     `json:"status"`
+	JoinURL         string     `json:"join_url"`
+	CalendarURL     string     `json:"calendar_url"`
+	CanceledBy      *string    `json:"canceled_by,omitempty"`
+	CancelReason    *string    `json:"cancel_reason,omitempty"`
+	Rescheduled     bool       `json:"rescheduled,omitempty"`
+}
+
+// scheduledCallJSON renders a booking with its two people.
+func (s *Server) scheduledCallJSON(ctx context.Context, b *vidivo.ScheduledCall) (scheduledCallJSON, error) {
+	host, err := s.Users.UserByID(ctx, b.HostID)
+	if err != nil {
+		return scheduledCallJSON{}, err
+	}
+	guest, err := s.Users.UserByID(ctx, b.GuestID)
+	if err != nil {
+		return scheduledCallJSON{}, err
+	}
+	return scheduledCallJSON{
+		ID:              b.ID,
+		Host:            personJSON{host.ID, host.Username, host.DisplayName},
+		Guest:           personJSON{guest.ID, guest.Username, guest.DisplayName},
+		ScheduledAt:     formatTime(b.StartsAt),
+		DurationMinutes: b.DurationMinutes,
+		EndsAt:          formatTime(b.EndsAt),
+		Note:            b.Note,
+		Status:          b.Status,
+		JoinURL:         s.PublicURL + "/join/" + b.ID,
+		CalendarURL:     s.PublicURL + "/v1/schedule/" + b.ID + "/calendar",
+		CanceledBy:      b.CanceledBy,
+		CancelReason:    b.CancelReason,
+		Rescheduled:     b.Rescheduled,
+	}, nil
+}
+
+func (s *Server) handleScheduleMine(w http.ResponseWriter, r *http.Request) error {
+	page, perPage, errs := pageParams(r)
+	if len(errs) > 0 {
+		return vidivo.Invalid(errs...)
+	}
+	ctx := r.Context()
+	res, err := s.Schedule.Bookings(ctx, CallerFrom(ctx).Subject, s.now(), page, perPage)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		ScheduledCalls []scheduledCallJSON `json:"scheduled_calls"`
+		Pagination     pagePagination      `json:"pagination"`
+	}{ScheduledCalls: make([]scheduledCallJSON, 0, len(res.Calls)), Pagination: pagePagination{page, perPage, res.Total}}
+	for _, b := range res.Calls {
+		j, err := s.scheduledCallJSON(ctx, b)
+		if err != nil {
+			return err
+		}
+		out.ScheduledCalls = append(out.ScheduledCalls, j)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type cancelRequest struct {
+	Reason *string `json:"reason"`
+}
+
+func (cancelRequest) bodyOptional() bool { return true }
+
+// participantBooking loads a booking for one of its participants: others
+// get 403 (admins may act on any).
+func (s *Server) participantBooking(ctx context.Context, id string) (*vidivo.ScheduledCall, error) {
+	b, err := s.Schedule.Booking(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c := CallerFrom(ctx)
+	if !b.IsParticipant(c.Subject) && c.Role != vidivo.RoleAdmin {
+		return nil, vidivo.Errorf(vidivo.EFORBIDDEN, "you are not a participant in this booking")
+	}
+	return b, nil
+}
+
+// handleScheduleCancel is PUT /v1/schedule/{id}/cancel: the host or guest
+// cancels a booking that has not started, freeing its slot.
+func (s *Server) handleScheduleCancel(w http.ResponseWriter, r *http.Request) error {
+	var in cancelRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Reason != nil && len(*in.Reason) > vidivo.MaxNoteLen {
+		return vidivo.Invalid(vidivo.FieldError{Field: "reason", Issue: "must be at most 1000 characters"})
+	}
+	ctx := r.Context()
+	b, err := s.participantBooking(ctx, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if !s.now().Before(b.StartsAt) {
+		return vidivo.Errorf(vidivo.ECONFLICT, "a booking that has started cannot be canceled")
+	}
+	if _, err := s.Schedule.CancelBooking(ctx, b.ID, CallerFrom(ctx).Subject, in.Reason); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type scheduledJoinRequest struct {
+	PaymentMethodID *string `json:"payment_method_id"`
+	GuestName       *string `json:"guest_name"`
+}
+
+func (scheduledJoinRequest) bodyOptional() bool { return true }
+
+// handleScheduledJoin is POST /v1/calls/{id}/join for a booked call.
+func (s *Server) handleScheduledJoin(w http.ResponseWriter, r *http.Request) error {
+	var in scheduledJoinRequest
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	caller := CallerFrom(r.Context())
+	j := calls.ScheduledJoin{Caller: caller, BookingID: r.PathValue("id"), GuestName: in.GuestName}
+	if in.PaymentMethodID != nil {
+		j.PaymentMethodID = *in.PaymentMethodID
+	}
+	c, err := s.Calls.JoinScheduled(r.Context(), j)
+	if err != nil {
+		return err
+	}
+	participant := c.GuestID
+	role := "guest"
+	if caller.Subject == c.HostID {
+		participant, role = c.HostID, "host"
+	}
+	out := struct {
+		Call struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"call"`
+		SignalingToken  string `json:"signaling_token"`
+		TURNCredentials any    `json:"turn_credentials"`
+	}{SignalingToken: s.Signaling.Mint(c.ID, participant, role), TURNCredentials: s.TURN.Mint(participant, s.now())}
+	out.Call.ID, out.Call.Status = c.ID, string(c.Status)
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
