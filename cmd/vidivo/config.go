@@ -3,7 +3,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -28,6 +27,8 @@ type config struct {
 	PlatformFeePercent int
 	TURNURLs           []string
 	TURNSecret         string
+	TURNAddr           string
+	TURNPublicIP       string
 }
 
 // setting describes one configuration value for flags, env and help.
@@ -47,8 +48,10 @@ var settings = []setting{
 	{"VIDIVO_STRIPE_SECRET_KEY", "stripe-secret-key", "", "Stripe secret key (for the stripe gateway)"},
 	{"VIDIVO_STRIPE_API_URL", "stripe-api-url", "", "Stripe API base URL; set it to a stripe-mock address in tests"},
 	{"VIDIVO_PLATFORM_FEE_PERCENT", "platform-fee-percent", "0", "platform's share of each capture, in whole percent (0-100)"},
-	{"VIDIVO_TURN_URLS", "turn-urls", "", "comma-separated TURN URLs handed to peers; default: turn:<public host>:3478"},
-	{"VIDIVO_TURN_SECRET", "turn-secret", "", "shared secret of the TURN server's REST credentials; default: derived from the signing key"},
+	{"VIDIVO_TURN_ADDR", "turn-addr", ":3478", `embedded TURN server address (UDP and TCP); "off" disables it`},
+	{"VIDIVO_TURN_PUBLIC_IP", "turn-public-ip", "", "relay address the embedded TURN server gives peers; default: 127.0.0.1 on loopback, else the default route's address"},
+	{"VIDIVO_TURN_URLS", "turn-urls", "", "comma-separated TURN URLs handed to peers; default: the embedded server at the public URL's host"},
+	{"VIDIVO_TURN_SECRET", "turn-secret", "", "shared secret of the TURN REST credentials (coturn use-auth-secret); default: generated into the data dir"},
 }
 
 // registerConfig adds every setting to fs and returns a function that
@@ -96,6 +99,7 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string) func() (*confi
 		}
 		c.PlatformFeePercent = fee
 		c.StripeSecretKey, c.StripeAPIURL, c.TURNSecret = val["stripe-secret-key"], val["stripe-api-url"], val["turn-secret"]
+		c.TURNAddr, c.TURNPublicIP = val["turn-addr"], val["turn-public-ip"]
 		switch c.Payments = val["payments"]; c.Payments {
 		case "":
 			c.Payments = "sandbox"
@@ -115,13 +119,7 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string) func() (*confi
 				c.TURNURLs = append(c.TURNURLs, u)
 			}
 		}
-		if len(c.TURNURLs) == 0 {
-			host := "localhost"
-			if pu, err := url.Parse(c.PublicURL); err == nil && pu.Hostname() != "" {
-				host = pu.Hostname()
-			}
-			c.TURNURLs = []string{"turn:" + host + ":3478"}
-		}
+
 		if c.DatabaseURL == "" {
 			c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "vidivo.db")
 		}

@@ -156,7 +156,7 @@ func TestReadmeConfigTable(t *testing.T) {
 func TestServeFirstRunAndSIGTERM(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--turn-addr", "127.0.0.1:0")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "VIDIVO_RUN_MAIN=1")
 	stdout, err := cmd.StdoutPipe()

@@ -21,7 +21,7 @@ type server struct {
 
 func startServer(t *testing.T, dir string) *server {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--turn-addr", "127.0.0.1:0")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "VIDIVO_RUN_MAIN=1", "VIDIVO_AUTH_RATE_LIMIT=0", "VIDIVO_LOG_LEVEL=warn")
 	out, err := cmd.StdoutPipe()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -128,10 +129,11 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		slog.Warn("reconciliation left work for the job queue", "err", err)
 	}
 
-	turnSecret := []byte(c.TURNSecret)
-	if len(turnSecret) == 0 {
-		turnSecret = keys.DeriveSecret("turn")
+	turnMinter, stopTURN, err := startTURN(c, logger)
+	if err != nil {
+		return err
 	}
+	defer stopTURN()
 	srv := &api.Server{
 		Auth:        authSvc,
 		Users:       db,
@@ -147,7 +149,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Idempotency: db,
 		GuestTokens: &token.Issuer{Keys: keys, Issuer: c.PublicURL, Audience: "vidivo", TTL: guestTokenTTL},
 		Signaling:   &token.SignalingMinter{Secret: keys.DeriveSecret("signaling")},
-		TURN:        &turn.Minter{Secret: turnSecret, URLs: c.TURNURLs},
+		TURN:        turnMinter,
 		Notify:      hub,
 		Gateway:     gateway,
 		Payouts:     db,
@@ -217,6 +219,35 @@ func startJobs(ctx context.Context, db *sqldb.DB, svc *calls.Service, logger *sl
 		return nil, nil, fmt.Errorf("start jobs: %w", err)
 	}
 	return runner, pool, nil
+}
+
+// startTURN starts the embedded TURN server unless it is off, and returns
+// the minter of credentials for it (or for the external TURN URLs).
+func startTURN(c *config, logger *slog.Logger) (*turn.Minter, func(), error) {
+	secret, err := turn.LoadOrCreateSecret(c.DataDir, c.TURNSecret)
+	if err != nil {
+		return nil, nil, fmt.Errorf("turn secret: %w", err)
+	}
+	m := &turn.Minter{Secret: secret, URLs: c.TURNURLs}
+	if c.TURNAddr == "off" {
+		if len(m.URLs) == 0 {
+			slog.Warn("the embedded TURN server is off and no VIDIVO_TURN_URLS are set: peers behind NAT may not connect")
+		}
+		return m, func() {}, nil
+	}
+	srv, err := turn.Listen(turn.ServerConfig{Addr: c.TURNAddr, RelayIP: c.TURNPublicIP, Secret: secret, Logger: logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("turn server: %w", err)
+	}
+	if len(m.URLs) == 0 {
+		host := ""
+		if pu, err := url.Parse(c.PublicURL); err == nil {
+			host = pu.Hostname()
+		}
+		m.URLs = srv.URLs(host)
+	}
+	slog.Info("TURN server listening", "addr", srv.Addr().String(), "relay_ip", srv.RelayIP().String(), "urls", m.URLs)
+	return m, func() { srv.Close() }, nil
 }
 
 // newGateway builds the configured payments gateway.
