@@ -117,13 +117,13 @@ func TestAvailabilityRoundTrip(t *testing.T) {
 			body  map[string]any
 			field string
 		}{
-			"unknown day":   {map[string]any{"weekly": []map[string]any{{"day": "funday", "intervals": []any{}}}}, "weekly[0].day"},
-			"bad time":      {map[string]any{"weekly": []map[string]any{{"day": "monday", "intervals": []map[string]string{{"start": "9am", "end": "17:00"}}}}}, "weekly[0].intervals[0].start"},
-			"inverted":      {map[string]any{"weekly": []map[string]any{{"day": "monday", "intervals": []map[string]string{{"start": "17:00", "end": "09:00"}}}}}, "weekly[0].intervals[0].end"},
-			"unknown zone":  {map[string]any{"timezone": "Mars/Olympus"}, "timezone"},
-			"zero slot":     {map[string]any{"slot_minutes": 0}, "slot_minutes"},
-			"bad override":  {map[string]any{"overrides": []map[string]any{{"date": "2026-02-30", "intervals": []any{}}}}, "overrides[0].date"},
-			"bad rate":      {map[string]any{"rate_per_minute": "2.505"}, "rate_per_minute"},
+			"unknown day":  {map[string]any{"weekly": []map[string]any{{"day": "funday", "intervals": []any{}}}}, "weekly[0].day"},
+			"bad time":     {map[string]any{"weekly": []map[string]any{{"day": "monday", "intervals": []map[string]string{{"start": "9am", "end": "17:00"}}}}}, "weekly[0].intervals[0].start"},
+			"inverted":     {map[string]any{"weekly": []map[string]any{{"day": "monday", "intervals": []map[string]string{{"start": "17:00", "end": "09:00"}}}}}, "weekly[0].intervals[0].end"},
+			"unknown zone": {map[string]any{"timezone": "Mars/Olympus"}, "timezone"},
+			"zero slot":    {map[string]any{"slot_minutes": 0}, "slot_minutes"},
+			"bad override": {map[string]any{"overrides": []map[string]any{{"date": "2026-02-30", "intervals": []any{}}}}, "overrides[0].date"},
+			"bad rate":     {map[string]any{"rate_per_minute": "2.505"}, "rate_per_minute"},
 			"overlapping": {map[string]any{"weekly": []map[string]any{{"day": "monday", "intervals": []map[string]string{
 				{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}}}}}, "weekly[0].intervals[1]"},
 		} {
@@ -198,13 +198,13 @@ func TestSlotsAndBooking(t *testing.T) {
 			minutes int
 			field   string
 		}{
-			"outside hours":  {monday.Add(18 * time.Hour), 30, "scheduled_at"},
-			"past the end":   {monday.Add(16*time.Hour + 45*time.Minute), 30, "scheduled_at"},
-			"in the past":    {e.Clock.Now().Add(-time.Hour), 30, "scheduled_at"},
-			"sunday":         {monday.Add(-24*time.Hour + 10*time.Hour), 30, "scheduled_at"},
-			"too short":      {monday.Add(10 * time.Hour), 4, "duration_minutes"},
-			"too long":       {monday.Add(10 * time.Hour), 481, "duration_minutes"},
-			"too far ahead":  {monday.AddDate(0, 0, 70).Add(10 * time.Hour), 30, "scheduled_at"},
+			"outside hours": {monday.Add(18 * time.Hour), 30, "scheduled_at"},
+			"past the end":  {monday.Add(16*time.Hour + 45*time.Minute), 30, "scheduled_at"},
+			"in the past":   {e.Clock.Now().Add(-time.Hour), 30, "scheduled_at"},
+			"sunday":        {monday.Add(-24*time.Hour + 10*time.Hour), 30, "scheduled_at"},
+			"too short":     {monday.Add(10 * time.Hour), 4, "duration_minutes"},
+			"too long":      {monday.Add(10 * time.Hour), 481, "duration_minutes"},
+			"too far ahead": {monday.AddDate(0, 0, 70).Add(10 * time.Hour), 30, "scheduled_at"},
 		} {
 			eb := book(e, guest.AccessToken, "janecoach", tc.at, tc.minutes).WantError(t, http.StatusBadRequest, "validation_error")
 			if len(eb.Error.Details) == 0 || eb.Error.Details[0].Field != tc.field {
