@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/calls"
@@ -109,7 +110,7 @@ func (s *Server) handleScheduleCancel(w http.ResponseWriter, r *http.Request) er
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Reason != nil && len(*in.Reason) > vidivo.MaxNoteLen {
+	if in.Reason != nil && utf8.RuneCountInString(*in.Reason) > vidivo.MaxNoteLen {
 		return vidivo.Invalid(vidivo.FieldError{Field: "reason", Issue: "must be at most 1000 characters"})
 	}
 	ctx := r.Context()

@@ -157,9 +157,12 @@ func TestSlotsAndBooking(t *testing.T) {
 				WindowSizeMinutes int     `json:"window_size_minutes"`
 			} `json:"host"`
 			Slots []struct {
-				Date, StartTime, EndTime string
-				Start, End               time.Time
-				Available                bool
+				Date      string    `json:"date"`
+				StartTime string    `json:"start_time"`
+				EndTime   string    `json:"end_time"`
+				Start     time.Time `json:"start"`
+				End       time.Time `json:"end"`
+				Available bool      `json:"available"`
 			} `json:"slots"`
 		}
 		slots := func() slotsResp {
@@ -382,7 +385,7 @@ func TestCalendarInvite(t *testing.T) {
 	ev = cal.Events()[0]
 	status, _ := ev.Props.Text(ics.PropStatus)
 	uid2, _ := ev.Props.Text(ics.PropUID)
-	seq, _ := ev.Props.Text(ics.PropSequence)
+	seq := ev.Props.Get(ics.PropSequence).Value
 	if method != "CANCEL" || status != "CANCELLED" || uid2 != uid || seq != "1" {
 		t.Errorf("canceled invite: method %s status %s uid %s→%s sequence %s", method, status, uid, uid2, seq)
 	}
@@ -426,7 +429,16 @@ func TestJoinScheduledCall(t *testing.T) {
 		if gj.Call.Status != "active" {
 			t.Errorf("guest join = %+v", gj)
 		}
-		e.Clock.Add(25 * time.Minute)
+		// Twenty minutes, the holds renewed as the windows run out.
+		e.Clock.Add(9 * time.Minute)
+		if err := e.Calls.RenewHold(ctx, id, 1); err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Add(10 * time.Minute)
+		if err := e.Calls.RenewHold(ctx, id, 2); err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Add(time.Minute)
 		host, guest = login(t, e, "janecoach"), login(t, e, "alex")
 		var end ended
 		endCall(e, host.AccessToken, id, "host_ended", "").Decode(t, &end)

@@ -92,6 +92,35 @@ const (
 	callGetJSON    = `{"call":` + callDetailJSON + `}`
 )
 
+// Scheduling bodies as the handlers write them.
+const (
+	bookingID        = "01JN2X8P3S7K1TVDWZAB0FNHJQ"
+	availabilityJSON = `{"timezone":"Europe/Berlin","weekly":[{"day":"monday","intervals":[{"start":"09:00","end":"12:00"},` +
+		`{"start":"13:00","end":"24:00"}]}],"overrides":[{"date":"2026-03-18","intervals":[]}],"slot_minutes":30,` +
+		`"buffer_before_minutes":0,"buffer_after_minutes":10,"min_notice_minutes":120,"max_days_ahead":30,` +
+		`"rate_per_minute":"2.50","window_size_minutes":10}`
+	defaultAvailabilityJSON = `{"timezone":"UTC","weekly":[],"overrides":[],"slot_minutes":60,"buffer_before_minutes":0,` +
+		`"buffer_after_minutes":0,"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null}`
+	slotsJSON = `{"host":{"display_name":"Jane Smith","username":"janecoach","timezone":"UTC","rate_per_minute":"2.50",` +
+		`"window_size_minutes":10},"slots":[{"date":"2026-03-16","start_time":"09:00","end_time":"10:00","available":true,` +
+		`"start":"2026-03-16T09:00:00Z","end":"2026-03-16T10:00:00Z"},{"date":"2026-03-16","start_time":"23:00",` +
+		`"end_time":"24:00","available":false,"start":"2026-03-16T23:00:00Z","end":"2026-03-17T00:00:00Z"}]}`
+	scheduledCallJSON = `{"id":"` + bookingID + `","host":{"id":"01JN2X4K8M3F7QPZRVWT6YBHCE","username":"janecoach",` +
+		`"display_name":"Jane Smith"},"guest":{"id":"01JN2X5M9N4G8RQAZXWY7ZCDFH","username":"alexdoe","display_name":"Alex Doe"},` +
+		`"scheduled_at":"2026-03-16T14:00:00Z","duration_minutes":30,"ends_at":"2026-03-16T14:30:00Z",` +
+		`"note":"Career coaching session","status":"confirmed","join_url":"https://vidivo.test/join/` + bookingID + `",` +
+		`"calendar_url":"https://vidivo.test/v1/schedule/` + bookingID + `/calendar"}`
+	canceledCallJSON = `{"id":"` + bookingID + `","host":{"id":"01JN2X4K8M3F7QPZRVWT6YBHCE","username":"janecoach",` +
+		`"display_name":"Jane Smith"},"guest":{"id":"01JN2X5M9N4G8RQAZXWY7ZCDFH","username":"alexdoe","display_name":"Alex Doe"},` +
+		`"scheduled_at":"2026-03-16T14:00:00Z","duration_minutes":30,"ends_at":"2026-03-16T14:30:00Z",` +
+		`"note":null,"status":"canceled","join_url":"https://vidivo.test/join/` + bookingID + `",` +
+		`"calendar_url":"https://vidivo.test/v1/schedule/` + bookingID + `/calendar",` +
+		`"canceled_by":"01JN2X5M9N4G8RQAZXWY7ZCDFH","rescheduled":true}`
+	icsBody = "BEGIN:VCALENDAR\r\nPRODID:-//Vidivo//Vidivo Calls//EN\r\nVERSION:2.0\r\nCALSCALE:GREGORIAN\r\n" +
+		"METHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:" + bookingID + "@vidivo\r\nSEQUENCE:0\r\nSTATUS:CONFIRMED\r\n" +
+		"END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
 // testExchange is one hand-built request and response.
 type testExchange struct {
 	method, url string
@@ -590,6 +619,224 @@ func TestCheck(t *testing.T) {
 		{
 			name: "list call links still routes with GET /v1/calls/{id} documented",
 			ex:   testExchange{method: "GET", url: host + "/v1/calls/links", status: 200, contentType: "application/json", body: `[]`},
+		},
+		{
+			name: "get availability 200 defaults",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/availability", status: 200, contentType: "application/json",
+				body: defaultAvailabilityJSON},
+		},
+		{
+			name: "put availability 200",
+			ex: testExchange{method: "PUT", url: host + "/v1/users/me/availability", reqBody: availabilityJSON, status: 200,
+				contentType: "application/json", body: availabilityJSON},
+		},
+		{
+			name: "get availability 200 without window_size_minutes",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/availability", status: 200, contentType: "application/json",
+				body: strings.Replace(defaultAvailabilityJSON, `,"window_size_minutes":null`, "", 1)},
+			wantErr: "window_size_minutes",
+		},
+		{
+			name: "get availability 200 with a rate of one decimal",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/availability", status: 200, contentType: "application/json",
+				body: strings.Replace(availabilityJSON, `"2.50"`, `"2.5"`, 1)},
+			wantErr: "rate_per_minute",
+		},
+		{
+			name: "get availability 200 with a capitalised day",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/availability", status: 200, contentType: "application/json",
+				body: strings.Replace(availabilityJSON, `"monday"`, `"Monday"`, 1)},
+			wantErr: "day",
+		},
+		{
+			name: "get availability 200 with an interval starting at 24:00",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/availability", status: 200, contentType: "application/json",
+				body: strings.Replace(availabilityJSON, `"start":"09:00"`, `"start":"24:00"`, 1)},
+			wantErr: "start",
+		},
+		{
+			name: "put availability 400",
+			ex: testExchange{method: "PUT", url: host + "/v1/users/me/availability", status: 400, contentType: "application/json",
+				body: `{"error":{"code":"validation_error","message":"weekly[0].intervals[1].end: must be after start",` +
+					`"details":[{"field":"weekly[0].intervals[1].end","issue":"must be after start"}]}}`},
+		},
+		{
+			name: "schedule slots 200",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/janecoach?start_date=2026-03-16&end_date=2026-03-16", status: 200,
+				contentType: "application/json", body: slotsJSON},
+		},
+		{
+			name: "schedule slots 200 unpriced, no slots",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/janecoach?start_date=2026-03-16&end_date=2026-03-22", status: 200,
+				contentType: "application/json", body: `{"host":{"display_name":"Jane Smith","username":"janecoach","timezone":"UTC",` +
+					`"rate_per_minute":null,"window_size_minutes":10},"slots":[]}`},
+		},
+		{
+			name: "schedule slots 200 with a date-time date",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/janecoach?start_date=2026-03-16&end_date=2026-03-16", status: 200,
+				contentType: "application/json", body: strings.Replace(slotsJSON, `"date":"2026-03-16"`, `"date":"2026-03-16T00:00:00Z"`, 1)},
+			wantErr: "date",
+		},
+		{
+			name: "schedule slots 200 with a start_time of 24:00",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/janecoach?start_date=2026-03-16&end_date=2026-03-16", status: 200,
+				contentType: "application/json", body: strings.Replace(slotsJSON, `"start_time":"23:00"`, `"start_time":"24:00"`, 1)},
+			wantErr: "start_time",
+		},
+		{
+			name: "schedule slots 200 without start",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/janecoach?start_date=2026-03-16&end_date=2026-03-16", status: 200,
+				contentType: "application/json", body: strings.Replace(slotsJSON, `"start":"2026-03-16T09:00:00Z",`, "", 1)},
+			wantErr: "start",
+		},
+		{
+			// "mine" is a fixed segment: it wins over /v1/schedule/{username}.
+			name: "my scheduled calls route by their literal segment",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/mine", status: 200, contentType: "application/json",
+				body: slotsJSON},
+			wantErr: "listMyScheduledCalls",
+		},
+		{
+			name: "a username routes to the slots",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/janecoach", status: 200, contentType: "application/json",
+				body: `{"scheduled_calls":[],"pagination":{"page":1,"per_page":20,"total":0}}`},
+			wantErr: "getScheduleSlots",
+		},
+		{
+			name: "schedule slots 404",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/nobody?start_date=2026-03-16&end_date=2026-03-16", status: 404,
+				contentType: "application/json", body: `{"error":{"code":"not_found","message":"host not found"}}`},
+		},
+		{
+			name: "book 201",
+			ex: testExchange{method: "POST", url: host + "/v1/schedule/book", status: 201, contentType: "application/json",
+				body: `{"scheduled_call":` + scheduledCallJSON + `}`},
+		},
+		{
+			name: "book 201 without the envelope",
+			ex: testExchange{method: "POST", url: host + "/v1/schedule/book", status: 201, contentType: "application/json",
+				body: scheduledCallJSON},
+			wantErr: "bookScheduledCall",
+		},
+		{
+			name: "book 201 without note",
+			ex: testExchange{method: "POST", url: host + "/v1/schedule/book", status: 201, contentType: "application/json",
+				body: `{"scheduled_call":` + strings.Replace(scheduledCallJSON, `"note":"Career coaching session",`, "", 1) + `}`},
+			wantErr: "note",
+		},
+		{
+			name: "book 201 with status pending",
+			ex: testExchange{method: "POST", url: host + "/v1/schedule/book", status: 201, contentType: "application/json",
+				body: `{"scheduled_call":` + strings.Replace(scheduledCallJSON, `"confirmed"`, `"pending"`, 1) + `}`},
+			wantErr: "status",
+		},
+		{
+			name: "book 409",
+			ex: testExchange{method: "POST", url: host + "/v1/schedule/book", status: 409, contentType: "application/json",
+				body: `{"error":{"code":"conflict","message":"this time slot is already booked"}}`},
+		},
+		{
+			name: "my scheduled calls 200",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/mine?page=1&per_page=20", status: 200, contentType: "application/json",
+				body: `{"scheduled_calls":[` + scheduledCallJSON + `,` + canceledCallJSON + `,` +
+					strings.Replace(canceledCallJSON, `"rescheduled":true`, `"cancel_reason":"Schedule conflict"`, 1) +
+					`],"pagination":{"page":1,"per_page":20,"total":3}}`},
+		},
+		{
+			name: "my scheduled calls 200 with rescheduled a string",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/mine", status: 200, contentType: "application/json",
+				body: `{"scheduled_calls":[` + strings.Replace(canceledCallJSON, `"rescheduled":true`, `"rescheduled":"true"`, 1) +
+					`],"pagination":{"page":1,"per_page":20,"total":1}}`},
+			wantErr: "rescheduled",
+		},
+		{
+			name: "my scheduled calls 200 without pagination",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/mine", status: 200, contentType: "application/json",
+				body: `{"scheduled_calls":[]}`},
+			wantErr: "pagination",
+		},
+		{
+			name: "cancel 204",
+			ex:   testExchange{method: "PUT", url: host + "/v1/schedule/" + bookingID + "/cancel", reqBody: `{"reason":"Schedule conflict"}`, status: 204},
+		},
+		{
+			name: "cancel 204 with a body",
+			ex: testExchange{method: "PUT", url: host + "/v1/schedule/" + bookingID + "/cancel", status: 204, contentType: "application/json",
+				body: `{"scheduled_call":` + canceledCallJSON + `}`},
+			wantErr: "without a body",
+		},
+		{
+			name: "cancel 409",
+			ex: testExchange{method: "PUT", url: host + "/v1/schedule/" + bookingID + "/cancel", status: 409, contentType: "application/json",
+				body: `{"error":{"code":"conflict","message":"a booking that has started cannot be canceled"}}`},
+		},
+		{
+			name: "reschedule 201",
+			ex: testExchange{method: "POST", url: host + "/v1/schedule/" + bookingID + "/reschedule", status: 201, contentType: "application/json",
+				body: `{"scheduled_call":` + scheduledCallJSON + `}`},
+		},
+		{
+			name: "calendar 200",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/" + bookingID + "/calendar", status: 200, contentType: "text/calendar; charset=utf-8",
+				header: http.Header{"Content-Disposition": {"attachment; filename=vidivo-call.ics"}, "Cache-Control": {"no-store"}}, body: icsBody},
+		},
+		{
+			name: "calendar 200 without Content-Disposition",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/" + bookingID + "/calendar", status: 200, contentType: "text/calendar; charset=utf-8",
+				header: http.Header{"Cache-Control": {"no-store"}}, body: icsBody},
+			wantErr: "Content-Disposition",
+		},
+		{
+			name: "calendar 200 as JSON",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/" + bookingID + "/calendar", status: 200, contentType: "application/json",
+				header: http.Header{"Content-Disposition": {"attachment; filename=vidivo-call.ics"}, "Cache-Control": {"no-store"}},
+				body:   `{"scheduled_call":` + scheduledCallJSON + `}`},
+			wantErr: "Content-Type",
+		},
+		{
+			name: "calendar 403",
+			ex: testExchange{method: "GET", url: host + "/v1/schedule/" + bookingID + "/calendar", status: 403, contentType: "application/json",
+				body: `{"error":{"code":"forbidden","message":"you are not a participant in this booking"}}`},
+		},
+		{
+			name: "scheduled join 201",
+			ex:   testExchange{method: "POST", url: host + "/v1/calls/" + bookingID + "/join", status: 201, contentType: "application/json", body: hostJoinedJSON},
+		},
+		{
+			name: "scheduled join 201 waiting",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + bookingID + "/join", reqBody: `{"payment_method_id":"pm_card_visa","guest_name":"Alex"}`,
+				status: 201, contentType: "application/json", body: strings.Replace(hostJoinedJSON, `"active"`, `"waiting"`, 1)},
+		},
+		{
+			name: "scheduled join routes by its trailing segment",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + bookingID + "/join", status: 201, contentType: "application/json",
+				body: joinedJSON},
+			wantErr: "joinScheduledCall",
+		},
+		{
+			// A link join still wins with "join" as the first segment.
+			name: "join a link still routes to joinCall",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/join/abc", status: 201, contentType: "application/json",
+				body: hostJoinedJSON},
+			wantErr: "joinCall (",
+		},
+		{
+			// The server dispatches "join" as the first segment before
+			// "join" as the last, and so does the document.
+			name: "a link whose short code is join routes to joinCall",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/join/join", status: 201, contentType: "application/json",
+				body: hostJoinedJSON},
+			wantErr: "joinCall (",
+		},
+		{
+			name: "scheduled join 402 stripe_error",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + bookingID + "/join", status: 402, contentType: "application/json",
+				body: `{"error":{"code":"stripe_error","message":"the card was declined"}}`},
+		},
+		{
+			name: "scheduled join 409",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + bookingID + "/join", status: 409, contentType: "application/json",
+				body: `{"error":{"code":"conflict","message":"this call opens at 2026-03-16T13:55:00Z"}}`},
 		},
 		{
 			name: "payout onboarding 200",
