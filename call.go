@@ -104,9 +104,9 @@ type Call struct {
 	// instant calls).
 	ScheduledAt *time.Time
 	RingingAt   *time.Time
-	ActiveAt  *time.Time
-	EndedAt   *time.Time
-	EndReason *string
+	ActiveAt    *time.Time
+	EndedAt     *time.Time
+	EndReason   *string
 
 	DurationSeconds int64
 	BilledMinutes   int64
