@@ -107,7 +107,8 @@ type slotHost struct {
 }
 
 // handleScheduleSlots is GET /v1/schedule/{username}: the host's slots
-// between two of the host's dates.
+// between two of the host's dates, cut at the length of an active event
+// type of the host's when ?event_type= names one (by slug or id).
 func (s *Server) handleScheduleSlots(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	from, to, err := dateRange(r)
@@ -121,6 +122,13 @@ func (s *Server) handleScheduleSlots(w http.ResponseWriter, r *http.Request) err
 	a, err := s.hostAvailability(ctx, host.ID)
 	if err != nil {
 		return err
+	}
+	if ref := r.URL.Query().Get("event_type"); ref != "" {
+		e, err := s.activeEventType(ctx, host, ref)
+		if err != nil {
+			return err
+		}
+		a.SlotMinutes = e.DurationMinutes
 	}
 	rules, err := a.Rules()
 	if err != nil {
@@ -189,9 +197,11 @@ func dateRange(r *http.Request) (from, to schedule.Date, err error) {
 }
 
 type bookRequest struct {
-	HostUsername    string  `json:"host_username"`
-	ScheduledAt     string  `json:"scheduled_at"`
-	DurationMinutes int     `json:"duration_minutes"`
+	HostUsername string `json:"host_username"`
+	ScheduledAt  string `json:"scheduled_at"`
+	// DurationMinutes may be left out when EventType gives it.
+	DurationMinutes *int    `json:"duration_minutes"`
+	EventType       *string `json:"event_type"`
 	Note            *string `json:"note"`
 	PaymentMethodID *string `json:"payment_method_id"`
 }
@@ -220,7 +230,11 @@ func (s *Server) handleScheduleBook(w http.ResponseWriter, r *http.Request) erro
 	if guest == host.ID {
 		return vidivo.Invalid(vidivo.FieldError{Field: "host_username", Issue: "you cannot book yourself"})
 	}
-	b, err := s.newBooking(ctx, host, guest, start, in.DurationMinutes)
+	minutes, err := s.bookingMinutes(ctx, host, in.EventType, in.DurationMinutes)
+	if err != nil {
+		return err
+	}
+	b, err := s.newBooking(ctx, host, guest, start, minutes)
 	if err != nil {
 		return err
 	}

@@ -42,8 +42,10 @@ type Server struct {
 	TURN      *turn.Minter
 	// Notify carries events to users' notification streams.
 	Notify *notify.Hub
-	// Schedule keeps availability and bookings.
-	Schedule vidivo.ScheduleStore
+	// Schedule keeps availability and bookings; EventTypes the durations
+	// hosts offer.
+	Schedule   vidivo.ScheduleStore
+	EventTypes vidivo.EventTypeStore
 	// Gateway and Payouts serve host payout onboarding.
 	Gateway billing.Gateway
 	Payouts PayoutStore
@@ -139,5 +141,13 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/schedule/{id}/calendar", s.authed(s.handleScheduleCalendar, accountRoles...))
 	m.Handle("GET /v1/schedule/mine", s.authed(s.handleScheduleMine, accountRoles...))
 	m.Handle("PUT /v1/schedule/{id}/cancel", s.authed(s.handleScheduleCancel, accountRoles...))
+	m.Handle("POST /v1/event_types", s.authed(s.handleEventTypeCreate, vidivo.RoleHost))
+	m.Handle("GET /v1/event_types", s.handle(s.handleEventTypeList))
+	m.Handle("GET /v1/event_types/{id}", s.handle(s.handleEventTypeGet))
+	m.Handle("PATCH /v1/event_types/{id}", s.authed(s.handleEventTypeUpdate, vidivo.RoleHost))
+	m.Handle("GET /v1/event_type_available_times", s.handle(s.handleEventTypeAvailableTimes))
+	m.Handle("GET /v1/user_availability_schedules", s.handle(s.handleUserAvailabilitySchedules))
+	m.Handle("GET /v1/user_availability_schedules/{id}", s.handle(s.handleUserAvailabilityScheduleGet))
+	m.Handle("GET /v1/user_busy_times", s.handle(s.handleUserBusyTimes))
 	m.Handle("GET /v1/notifications/stream", s.authed(s.handleNotificationStream, accountRoles...))
 }

@@ -121,6 +121,24 @@ const (
 		"END:VEVENT\r\nEND:VCALENDAR\r\n"
 )
 
+// Integration bodies (Calendly-style) as the handlers write them.
+const (
+	eventTypeID   = "01JN2XA0B1C2D3E4F5G6H7J8K9"
+	eventTypeJSON = `{"id":"` + eventTypeID + `","uri":"https://vidivo.test/v1/event_types/` + eventTypeID + `",` +
+		`"name":"30 minute coaching","slug":"coaching-30","duration_minutes":30,"active":true,` +
+		`"scheduling_url":"https://vidivo.test/schedule/janecoach/coaching-30",` +
+		`"created_at":"2026-03-15T10:00:00Z","updated_at":"2026-03-15T10:00:00Z"}`
+	availableTimesJSON = `{"collection":[{"status":"available","invitees_remaining":1,"start_time":"2026-03-16T09:00:00Z",` +
+		`"scheduling_url":"https://vidivo.test/schedule/janecoach/coaching-30/2026-03-16T09:00:00Z?month=2026-03&date=2026-03-16"}]}`
+	availabilityScheduleJSON = `{"uri":"https://vidivo.test/v1/user_availability_schedules/01JN2X4K8M3F7QPZRVWT6YBHCE",` +
+		`"default":true,"name":"Working hours","user":"https://vidivo.test/v1/users/01JN2X4K8M3F7QPZRVWT6YBHCE",` +
+		`"timezone":"Europe/Berlin","rules":[{"type":"wday","wday":"monday","intervals":[{"from":"09:00","to":"12:00"},` +
+		`{"from":"13:00","to":"24:00"}]},{"type":"wday","wday":"tuesday","intervals":[]},` +
+		`{"type":"date","date":"2026-12-24","intervals":[]}]}`
+	busyTimesJSON = `{"collection":[{"type":"vidivo","start_time":"2026-03-16T14:00:00Z","end_time":"2026-03-16T14:30:00Z",` +
+		`"buffered_start_time":"2026-03-16T13:50:00Z","buffered_end_time":"2026-03-16T14:35:00Z"}]}`
+)
+
 // testExchange is one hand-built request and response.
 type testExchange struct {
 	method, url string
@@ -837,6 +855,159 @@ func TestCheck(t *testing.T) {
 			name: "scheduled join 409",
 			ex: testExchange{method: "POST", url: host + "/v1/calls/" + bookingID + "/join", status: 409, contentType: "application/json",
 				body: `{"error":{"code":"conflict","message":"this call opens at 2026-03-16T13:55:00Z"}}`},
+		},
+		{
+			name: "create event type 201",
+			ex: testExchange{method: "POST", url: host + "/v1/event_types", reqBody: `{"name":"30 minute coaching","slug":"coaching-30","duration_minutes":30}`,
+				status: 201, contentType: "application/json", body: `{"resource":` + eventTypeJSON + `}`},
+		},
+		{
+			name: "create event type 201 without the envelope",
+			ex: testExchange{method: "POST", url: host + "/v1/event_types", status: 201, contentType: "application/json",
+				body: eventTypeJSON},
+			wantErr: "resource",
+		},
+		{
+			name: "create event type 201 with an upper-case slug",
+			ex: testExchange{method: "POST", url: host + "/v1/event_types", status: 201, contentType: "application/json",
+				body: `{"resource":` + strings.Replace(eventTypeJSON, `"slug":"coaching-30"`, `"slug":"Coaching-30"`, 1) + `}`},
+			wantErr: "slug",
+		},
+		{
+			name: "create event type 201 without scheduling_url",
+			ex: testExchange{method: "POST", url: host + "/v1/event_types", status: 201, contentType: "application/json",
+				body: `{"resource":` + strings.Replace(eventTypeJSON, `"scheduling_url":"https://vidivo.test/schedule/janecoach/coaching-30",`, "", 1) + `}`},
+			wantErr: "scheduling_url",
+		},
+		{
+			name: "create event type 409",
+			ex: testExchange{method: "POST", url: host + "/v1/event_types", status: 409, contentType: "application/json",
+				body: `{"error":{"code":"conflict","message":"you already have an event type with this slug","details":[{"field":"slug","issue":"is taken"}]}}`},
+		},
+		{
+			name: "list event types 200",
+			ex: testExchange{method: "GET", url: host + "/v1/event_types?user=janecoach&active=true", status: 200, contentType: "application/json",
+				body: `{"collection":[` + eventTypeJSON + `,` + strings.Replace(eventTypeJSON, `"active":true`, `"active":false`, 1) + `],"pagination":{"count":2}}`},
+		},
+		{
+			name: "list event types 200 empty",
+			ex: testExchange{method: "GET", url: host + "/v1/event_types", status: 200, contentType: "application/json",
+				body: `{"collection":[],"pagination":{"count":0}}`},
+		},
+		{
+			name: "list event types 200 without pagination",
+			ex: testExchange{method: "GET", url: host + "/v1/event_types", status: 200, contentType: "application/json",
+				body: `{"collection":[]}`},
+			wantErr: "pagination",
+		},
+		{
+			name: "list event types 401",
+			ex: testExchange{method: "GET", url: host + "/v1/event_types", status: 401, contentType: "application/json",
+				body: `{"error":{"code":"unauthorized","message":"missing bearer token"}}`},
+		},
+		{
+			name: "get event type 200",
+			ex: testExchange{method: "GET", url: host + "/v1/event_types/" + eventTypeID, status: 200, contentType: "application/json",
+				body: `{"resource":` + eventTypeJSON + `}`},
+		},
+		{
+			name: "an event type id routes to getEventType",
+			ex: testExchange{method: "GET", url: host + "/v1/event_types/" + eventTypeID, status: 200, contentType: "application/json",
+				body: `{"collection":[],"pagination":{"count":0}}`},
+			wantErr: "getEventType",
+		},
+		{
+			name: "update event type 200",
+			ex: testExchange{method: "PATCH", url: host + "/v1/event_types/" + eventTypeID, reqBody: `{"active":false}`, status: 200,
+				contentType: "application/json", body: `{"resource":` + strings.Replace(eventTypeJSON, `"active":true`, `"active":false`, 1) + `}`},
+		},
+		{
+			name: "update event type 403",
+			ex: testExchange{method: "PATCH", url: host + "/v1/event_types/" + eventTypeID, status: 403, contentType: "application/json",
+				body: `{"error":{"code":"forbidden","message":"this is another host's event type"}}`},
+		},
+		{
+			name: "available times 200",
+			ex: testExchange{method: "GET", url: host + "/v1/event_type_available_times?event_type=" + eventTypeID +
+				"&start_time=2026-03-16T00:00:00Z&end_time=2026-03-17T00:00:00Z", status: 200, contentType: "application/json", body: availableTimesJSON},
+		},
+		{
+			name: "available times 200 empty",
+			ex: testExchange{method: "GET", url: host + "/v1/event_type_available_times", status: 200, contentType: "application/json",
+				body: `{"collection":[]}`},
+		},
+		{
+			name: "available times 200 for a group",
+			ex: testExchange{method: "GET", url: host + "/v1/event_type_available_times", status: 200, contentType: "application/json",
+				body: strings.Replace(availableTimesJSON, `"invitees_remaining":1`, `"invitees_remaining":2`, 1)},
+			wantErr: "invitees_remaining",
+		},
+		{
+			name: "available times 200 with an unavailable time",
+			ex: testExchange{method: "GET", url: host + "/v1/event_type_available_times", status: 200, contentType: "application/json",
+				body: strings.Replace(availableTimesJSON, `"available"`, `"unavailable"`, 1)},
+			wantErr: "status",
+		},
+		{
+			name: "available times 400",
+			ex: testExchange{method: "GET", url: host + "/v1/event_type_available_times?event_type=x", status: 400, contentType: "application/json",
+				body: `{"error":{"code":"validation_error","message":"end_time: must be at most 7 days after start_time","details":[{"field":"end_time","issue":"must be at most 7 days after start_time"}]}}`},
+		},
+		{
+			name: "availability schedules 200",
+			ex: testExchange{method: "GET", url: host + "/v1/user_availability_schedules?user=janecoach", status: 200, contentType: "application/json",
+				body: `{"collection":[` + availabilityScheduleJSON + `]}`},
+		},
+		{
+			name: "availability schedules 200 with none",
+			ex: testExchange{method: "GET", url: host + "/v1/user_availability_schedules?user=janecoach", status: 200, contentType: "application/json",
+				body: `{"collection":[]}`},
+			wantErr: "collection",
+		},
+		{
+			name: "availability schedules 200 with a wday rule carrying a date",
+			ex: testExchange{method: "GET", url: host + "/v1/user_availability_schedules?user=janecoach", status: 200, contentType: "application/json",
+				body: `{"collection":[` + strings.Replace(availabilityScheduleJSON, `"wday":"tuesday",`, `"wday":"tuesday","date":"2026-03-17",`, 1) + `]}`},
+			wantErr: "rules",
+		},
+		{
+			name: "availability schedules 200 with a rule of another type",
+			ex: testExchange{method: "GET", url: host + "/v1/user_availability_schedules?user=janecoach", status: 200, contentType: "application/json",
+				body: `{"collection":[` + strings.Replace(availabilityScheduleJSON, `"type":"date"`, `"type":"weekly"`, 1) + `]}`},
+			wantErr: "rules",
+		},
+		{
+			name: "availability schedules 200 with start and end intervals",
+			ex: testExchange{method: "GET", url: host + "/v1/user_availability_schedules?user=janecoach", status: 200, contentType: "application/json",
+				body: `{"collection":[` + strings.Replace(availabilityScheduleJSON, `{"from":"09:00","to":"12:00"}`, `{"start":"09:00","end":"12:00"}`, 1) + `]}`},
+			wantErr: "rules",
+		},
+		{
+			name: "availability schedule 200",
+			ex: testExchange{method: "GET", url: host + "/v1/user_availability_schedules/01JN2X4K8M3F7QPZRVWT6YBHCE", status: 200, contentType: "application/json",
+				body: `{"resource":` + availabilityScheduleJSON + `}`},
+		},
+		{
+			name: "busy times 200",
+			ex: testExchange{method: "GET", url: host + "/v1/user_busy_times?user=janecoach&start_time=2026-03-16T00:00:00Z&end_time=2026-03-17T00:00:00Z",
+				status: 200, contentType: "application/json", body: busyTimesJSON},
+		},
+		{
+			name: "busy times 200 naming the guest",
+			ex: testExchange{method: "GET", url: host + "/v1/user_busy_times", status: 200, contentType: "application/json",
+				body: strings.Replace(busyTimesJSON, `"type":"vidivo",`, `"type":"vidivo","guest":"alexdoe",`, 1)},
+			wantErr: "guest",
+		},
+		{
+			name: "busy times 200 of another calendar",
+			ex: testExchange{method: "GET", url: host + "/v1/user_busy_times", status: 200, contentType: "application/json",
+				body: strings.Replace(busyTimesJSON, `"type":"vidivo"`, `"type":"calendly"`, 1)},
+			wantErr: "type",
+		},
+		{
+			name: "busy times 404",
+			ex: testExchange{method: "GET", url: host + "/v1/user_busy_times?user=nobody", status: 404, contentType: "application/json",
+				body: `{"error":{"code":"not_found","message":"host not found"}}`},
 		},
 		{
 			name: "payout onboarding 200",

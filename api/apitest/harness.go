@@ -155,6 +155,7 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Gateway:     gateway,
 		Payouts:     db,
 		Schedule:    db,
+		EventTypes:  db,
 	}
 	srv.Routes()
 	hs := httptest.NewServer(srv)

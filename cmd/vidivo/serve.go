@@ -154,6 +154,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Gateway:     gateway,
 		Payouts:     db,
 		Schedule:    db,
+		EventTypes:  db,
 	}
 	srv.Routes()
 

@@ -26,6 +26,7 @@ func Run(t *testing.T, engine string) {
 	t.Run("LinkWithHost", func(t *testing.T) { testLinkWithHost(t, engine) })
 	t.Run("Bookings", func(t *testing.T) { testBookings(t, engine) })
 	t.Run("BookingRace", func(t *testing.T) { testBookingRace(t, engine) })
+	t.Run("EventTypes", func(t *testing.T) { testEventTypes(t, engine) })
 }
 
 // clock is a settable test clock.

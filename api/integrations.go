@@ -1,0 +1,266 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/schedule"
+)
+
+type availabilityScheduleJSON struct {
+	URI      string                 `json:"uri"`
+	Default  bool                   `json:"default"`
+	Name     string                 `json:"name"`
+	User     string                 `json:"user"`
+	Timezone string                 `json:"timezone"`
+	Rules    []availabilityRuleJSON `json:"rules"`
+}
+
+type availabilityRuleJSON struct {
+	Type      string             `json:"type"`
+	Wday      string             `json:"wday,omitempty"`
+	Date      string             `json:"date,omitempty"`
+	Intervals []ruleIntervalJSON `json:"intervals"`
+}
+
+type ruleIntervalJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+var wdays = [...]string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+// availabilitySchedule renders a host's availability as Calendly renders an
+// availability schedule: one "wday" rule for every day of the week (days
+// off with no intervals), then one "date" rule per override.
+func (s *Server) availabilitySchedule(host *vidivo.User, a schedule.Availability) availabilityScheduleJSON {
+	intervals := func(ivs []schedule.Interval) []ruleIntervalJSON {
+		out := make([]ruleIntervalJSON, len(ivs))
+		for i, iv := range ivs {
+			out[i] = ruleIntervalJSON{From: iv.Start, To: iv.End}
+		}
+		return out
+	}
+	a.Normalize()
+	out := availabilityScheduleJSON{
+		URI: s.PublicURL + "/v1/user_availability_schedules/" + host.ID, Default: true, Name: "Working hours",
+		User: s.userURI(host.ID), Timezone: a.Timezone, Rules: make([]availabilityRuleJSON, 0, len(wdays)+len(a.Overrides)),
+	}
+	for _, day := range wdays {
+		rule := availabilityRuleJSON{Type: "wday", Wday: day, Intervals: []ruleIntervalJSON{}}
+		for _, wd := range a.Weekly {
+			if wd.Day == day {
+				rule.Intervals = intervals(wd.Intervals)
+			}
+		}
+		out.Rules = append(out.Rules, rule)
+	}
+	for _, o := range a.Overrides {
+		out.Rules = append(out.Rules, availabilityRuleJSON{Type: "date", Date: o.Date, Intervals: intervals(o.Intervals)})
+	}
+	return out
+}
+
+// handleUserAvailabilitySchedules is GET /v1/user_availability_schedules:
+// public, as a host's slots are.
+func (s *Server) handleUserAvailabilitySchedules(w http.ResponseWriter, r *http.Request) error {
+	ref := r.URL.Query().Get("user")
+	if ref == "" {
+		return vidivo.Invalid(vidivo.FieldError{Field: "user", Issue: "is required"})
+	}
+	host, err := s.hostByRef(r.Context(), ref)
+	if err != nil {
+		return err
+	}
+	a, err := s.hostAvailability(r.Context(), host.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string][]availabilityScheduleJSON{"collection": {s.availabilitySchedule(host, a)}})
+	return nil
+}
+
+// handleUserAvailabilityScheduleGet is GET
+// /v1/user_availability_schedules/{id}: a host's one schedule, by the id
+// its URI ends with (the host's user id).
+func (s *Server) handleUserAvailabilityScheduleGet(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if !ulidRE.MatchString(id) {
+		return vidivo.Errorf(vidivo.ENOTFOUND, "availability schedule not found")
+	}
+	host, err := s.hostByRef(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	a, err := s.hostAvailability(r.Context(), host.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]availabilityScheduleJSON{"resource": s.availabilitySchedule(host, a)})
+	return nil
+}
+
+// timeRange reads start_time and end_time: both required RFC 3339 times,
+// start not in the past (by more than pastGrace), end after start, at most
+// seven days apart. Each problem names its field; errs gathers them with
+// the caller's own.
+func (s *Server) timeRange(r *http.Request, errs []vidivo.FieldError) (start, end time.Time, err error) {
+	q := r.URL.Query()
+	parse := func(field string) (time.Time, bool) {
+		v := q.Get(field)
+		if v == "" {
+			errs = append(errs, vidivo.FieldError{Field: field, Issue: "is required"})
+			return time.Time{}, false
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			errs = append(errs, vidivo.FieldError{Field: field, Issue: `must be an RFC 3339 time such as "2026-03-16T09:00:00Z"`})
+			return time.Time{}, false
+		}
+		return t, true
+	}
+	start, okStart := parse("start_time")
+	end, okEnd := parse("end_time")
+	if okStart && start.Before(s.now().Add(-pastGrace)) {
+		errs = append(errs, vidivo.FieldError{Field: "start_time", Issue: "must not be in the past"})
+	}
+	if okStart && okEnd {
+		switch {
+		case !end.After(start):
+			errs = append(errs, vidivo.FieldError{Field: "end_time", Issue: "must be after start_time"})
+		case end.Sub(start) > maxTimeRange:
+			errs = append(errs, vidivo.FieldError{Field: "end_time", Issue: "must be at most 7 days after start_time"})
+		}
+	}
+	if len(errs) > 0 {
+		return start, end, vidivo.Invalid(errs...)
+	}
+	return start, end, nil
+}
+
+type busyTimeJSON struct {
+	Type              string `json:"type"`
+	StartTime         string `json:"start_time"`
+	EndTime           string `json:"end_time"`
+	BufferedStartTime string `json:"buffered_start_time"`
+	BufferedEndTime   string `json:"buffered_end_time"`
+}
+
+// handleUserBusyTimes is GET /v1/user_busy_times: public, like the slots
+// that already show the same times as unavailable; it says nothing about
+// who booked them.
+func (s *Server) handleUserBusyTimes(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	ref := r.URL.Query().Get("user")
+	var errs []vidivo.FieldError
+	if ref == "" {
+		errs = append(errs, vidivo.FieldError{Field: "user", Issue: "is required"})
+	}
+	start, end, err := s.timeRange(r, errs)
+	if err != nil {
+		return err
+	}
+	host, err := s.hostByRef(ctx, ref)
+	if err != nil {
+		return err
+	}
+	a, err := s.hostAvailability(ctx, host.ID)
+	if err != nil {
+		return err
+	}
+	before := time.Duration(a.BufferBeforeMinutes) * time.Minute
+	after := time.Duration(a.BufferAfterMinutes) * time.Minute
+	// A booking counts if its buffered span reaches into the range.
+	bookings, err := s.Schedule.BusyTimes(ctx, host.ID, start.Add(-after), end.Add(before))
+	if err != nil {
+		return err
+	}
+	out := make([]busyTimeJSON, len(bookings))
+	for i, b := range bookings {
+		out[i] = busyTimeJSON{Type: "vidivo", StartTime: formatTime(b.StartsAt), EndTime: formatTime(b.EndsAt),
+			BufferedStartTime: formatTime(b.StartsAt.Add(-before)), BufferedEndTime: formatTime(b.EndsAt.Add(after))}
+	}
+	writeJSON(w, http.StatusOK, map[string][]busyTimeJSON{"collection": out})
+	return nil
+}
+
+type availableTimeJSON struct {
+	Status            string `json:"status"`
+	InviteesRemaining int    `json:"invitees_remaining"`
+	StartTime         string `json:"start_time"`
+	SchedulingURL     string `json:"scheduling_url"`
+}
+
+// eventTypeByRef finds an event type by id or URI, or ENOTFOUND.
+func (s *Server) eventTypeByRef(ctx context.Context, ref string) (*vidivo.EventType, *vidivo.User, error) {
+	if i := strings.LastIndex(ref, "/v1/event_types/"); i >= 0 {
+		ref = ref[i+len("/v1/event_types/"):]
+	}
+	if !ulidRE.MatchString(ref) {
+		return nil, nil, vidivo.Errorf(vidivo.ENOTFOUND, "event type not found")
+	}
+	return s.eventTypeWithHost(ctx, ref)
+}
+
+// handleEventTypeAvailableTimes is GET /v1/event_type_available_times:
+// public, the bookable start times of an active event type, which are the
+// host's available slots cut at the event type's duration.
+func (s *Server) handleEventTypeAvailableTimes(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	ref := r.URL.Query().Get("event_type")
+	var errs []vidivo.FieldError
+	if ref == "" {
+		errs = append(errs, vidivo.FieldError{Field: "event_type", Issue: "is required"})
+	}
+	start, end, err := s.timeRange(r, errs)
+	if err != nil {
+		return err
+	}
+	e, host, err := s.eventTypeByRef(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if !e.Active || (host.Role != vidivo.RoleHost && host.Role != vidivo.RoleAdmin) {
+		return vidivo.Errorf(vidivo.ENOTFOUND, "event type not found")
+	}
+	slots, err := s.eventTypeSlots(ctx, host, e, start, end)
+	if err != nil {
+		return err
+	}
+	page := s.eventTypeJSON(e, host).SchedulingURL
+	out := []availableTimeJSON{}
+	for _, sl := range slots {
+		if !sl.Available || sl.Start.Before(start) || !sl.Start.Before(end) {
+			continue
+		}
+		at := formatTime(sl.Start)
+		out = append(out, availableTimeJSON{Status: "available", InviteesRemaining: 1, StartTime: at,
+			SchedulingURL: page + "/" + at + "?month=" + sl.Date.String()[:7] + "&date=" + sl.Date.String()})
+	}
+	writeJSON(w, http.StatusOK, map[string][]availableTimeJSON{"collection": out})
+	return nil
+}
+
+// eventTypeSlots returns the host's slots cut at e's duration on the
+// host's dates that [start, end) touches.
+func (s *Server) eventTypeSlots(ctx context.Context, host *vidivo.User, e *vidivo.EventType, start, end time.Time) ([]schedule.Slot, error) {
+	a, err := s.hostAvailability(ctx, host.ID)
+	if err != nil {
+		return nil, err
+	}
+	a.SlotMinutes = e.DurationMinutes
+	rules, err := a.Rules()
+	if err != nil {
+		return nil, err
+	}
+	loc := rules.Location()
+	from, to := schedule.DateOf(start.In(loc)), schedule.DateOf(end.In(loc))
+	busy, err := s.busy(ctx, host.ID, from.AddDays(-2), to.AddDays(3))
+	if err != nil {
+		return nil, err
+	}
+	return rules.Slots(from, to, busy, s.now()), nil
+}
