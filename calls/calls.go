@@ -54,6 +54,8 @@ type Service struct {
 	Store    Store
 	Gateway  billing.Gateway
 	Notifier Notifier
+	// Sockets closes signaling connections of ended calls; may be nil.
+	Sockets Sockets
 	// PlatformFeePercent is the platform's share of each capture.
 	PlatformFeePercent int
 	// RenewLead is how early renewal holds are placed; zero means

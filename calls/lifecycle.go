@@ -124,6 +124,7 @@ func (s *Service) end(ctx context.Context, c *vidivo.Call, reason string, at tim
 	if err := s.Store.TransitionCall(ctx, c, jobs); err != nil {
 		return nil, err
 	}
+	s.closeSockets(ctx, c)
 	// Settle now; if the gateway fails, the settle job retries.
 	if err := s.Settle(ctx, c.ID); err != nil {
 		s.log().WarnContext(ctx, "settlement deferred to a retry", "call_id", c.ID, "err", err)
