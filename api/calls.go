@@ -269,3 +269,36 @@ func (s *Server) handleCallHistory(w http.ResponseWriter, r *http.Request) error
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+type signalingTokenResponse struct {
+	SignalingToken  string           `json:"signaling_token"`
+	TURNCredentials turn.Credentials `json:"turn_credentials"`
+}
+
+// handleSignalingToken is POST /v1/calls/{id}/signaling-token: a
+// participant of a call that has not ended gets a fresh signaling token
+// (and TURN credentials) to reconnect after a network drop.
+func (s *Server) handleSignalingToken(w http.ResponseWriter, r *http.Request) error {
+	caller := CallerFrom(r.Context())
+	c, err := s.CallStore.CallByID(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	var participant, role string
+	switch {
+	case c.IsHost(caller):
+		participant, role = c.HostID, "host"
+	case c.IsGuest(caller):
+		participant, role = c.GuestID, "guest"
+	default:
+		return vidivo.Errorf(vidivo.EFORBIDDEN, "you are not a participant in this call")
+	}
+	if c.Status.Ended() {
+		return vidivo.Errorf(vidivo.ECONFLICT, "the call already ended (%s)", c.Status)
+	}
+	writeJSON(w, http.StatusCreated, signalingTokenResponse{
+		SignalingToken:  s.Signaling.Mint(c.ID, participant, role),
+		TURNCredentials: s.TURN.Mint(participant, s.now()),
+	})
+	return nil
+}

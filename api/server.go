@@ -40,6 +40,8 @@ type Server struct {
 	// Signaling mints signaling tokens; TURN mints TURN credentials.
 	Signaling *token.SignalingMinter
 	TURN      *turn.Minter
+	// Signal is the WebSocket signaling relay served at /signal/ws.
+	Signal http.Handler
 	// Notify carries events to users' notification streams.
 	Notify *notify.Hub
 	// Schedule keeps availability and bookings; EventTypes the durations
@@ -109,6 +111,7 @@ func (s *Server) Routes() {
 	joinLink := s.handle(s.handleCallJoin)
 	hostJoin := s.authed(s.handleCallHostJoin, accountRoles...)
 	end := s.authed(s.handleCallEnd)
+	sigToken := s.authed(s.handleSignalingToken)
 	scheduledJoin := s.authed(s.handleScheduledJoin, accountRoles...)
 	m.Handle("POST /v1/calls/{a}/{b}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, b := r.PathValue("a"), r.PathValue("b")
@@ -125,6 +128,9 @@ func (s *Server) Routes() {
 		case b == "join":
 			r.SetPathValue("id", a)
 			scheduledJoin.ServeHTTP(w, r)
+		case b == "signaling-token":
+			r.SetPathValue("id", a)
+			sigToken.ServeHTTP(w, r)
 		default:
 			s.writeError(w, r, vidivo.Errorf(vidivo.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
 		}
@@ -149,5 +155,8 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/user_availability_schedules", s.handle(s.handleUserAvailabilitySchedules))
 	m.Handle("GET /v1/user_availability_schedules/{id}", s.handle(s.handleUserAvailabilityScheduleGet))
 	m.Handle("GET /v1/user_busy_times", s.handle(s.handleUserBusyTimes))
+	if s.Signal != nil {
+		m.Handle("GET /signal/ws", s.Signal)
+	}
 	m.Handle("GET /v1/notifications/stream", s.authed(s.handleNotificationStream, accountRoles...))
 }

@@ -29,6 +29,8 @@ type config struct {
 	TURNSecret         string
 	TURNAddr           string
 	TURNPublicIP       string
+	NATSURL            string
+	AllowedOrigins     []string
 }
 
 // setting describes one configuration value for flags, env and help.
@@ -48,6 +50,8 @@ var settings = []setting{
 	{"VIDIVO_STRIPE_SECRET_KEY", "stripe-secret-key", "", "Stripe secret key (for the stripe gateway)"},
 	{"VIDIVO_STRIPE_API_URL", "stripe-api-url", "", "Stripe API base URL; set it to a stripe-mock address in tests"},
 	{"VIDIVO_PLATFORM_FEE_PERCENT", "platform-fee-percent", "0", "platform's share of each capture, in whole percent (0-100)"},
+	{"VIDIVO_NATS_URL", "nats-url", "", "NATS server that carries signaling between instances; default: in-process (one instance)"},
+	{"VIDIVO_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated extra Origins allowed to open signaling WebSockets; the public URL always is"},
 	{"VIDIVO_TURN_ADDR", "turn-addr", ":3478", `embedded TURN server address (UDP and TCP); "off" disables it`},
 	{"VIDIVO_TURN_PUBLIC_IP", "turn-public-ip", "", "relay address the embedded TURN server gives peers; default: 127.0.0.1 on loopback, else the default route's address"},
 	{"VIDIVO_TURN_URLS", "turn-urls", "", "comma-separated TURN URLs handed to peers; default: the embedded server at the public URL's host"},
@@ -99,7 +103,13 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string) func() (*confi
 		}
 		c.PlatformFeePercent = fee
 		c.StripeSecretKey, c.StripeAPIURL, c.TURNSecret = val["stripe-secret-key"], val["stripe-api-url"], val["turn-secret"]
-		c.TURNAddr, c.TURNPublicIP = val["turn-addr"], val["turn-public-ip"]
+		c.TURNAddr, c.TURNPublicIP, c.NATSURL = val["turn-addr"], val["turn-public-ip"], val["nats-url"]
+		c.AllowedOrigins = []string{c.PublicURL}
+		for _, o := range strings.Split(val["allowed-origins"], ",") {
+			if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {
+				c.AllowedOrigins = append(c.AllowedOrigins, o)
+			}
+		}
 		switch c.Payments = val["payments"]; c.Payments {
 		case "":
 			c.Payments = "sandbox"

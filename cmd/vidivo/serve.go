@@ -13,6 +13,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/vidivo/vidivo/api"
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/billing"
@@ -21,6 +23,7 @@ import (
 	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/ratelimit"
 	"github.com/vidivo/vidivo/sandbox"
+	"github.com/vidivo/vidivo/signal"
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/stripe"
 	"github.com/vidivo/vidivo/token"
@@ -129,6 +132,14 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		slog.Warn("reconciliation left work for the job queue", "err", err)
 	}
 
+	signalMinter := &token.SignalingMinter{Secret: keys.DeriveSecret("signaling")}
+	sigHub, stopSignal, err := startSignaling(c, signalMinter, callSvc, logger)
+	if err != nil {
+		return err
+	}
+	defer stopSignal()
+	callSvc.Sockets = sigHub
+
 	turnMinter, stopTURN, err := startTURN(c, logger)
 	if err != nil {
 		return err
@@ -148,7 +159,8 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		CallStore:   db,
 		Idempotency: db,
 		GuestTokens: &token.Issuer{Keys: keys, Issuer: c.PublicURL, Audience: "vidivo", TTL: guestTokenTTL},
-		Signaling:   &token.SignalingMinter{Secret: keys.DeriveSecret("signaling")},
+		Signaling:   signalMinter,
+		Signal:      sigHub,
 		TURN:        turnMinter,
 		Notify:      hub,
 		Gateway:     gateway,
@@ -220,6 +232,34 @@ func startJobs(ctx context.Context, db *sqldb.DB, svc *calls.Service, logger *sl
 		return nil, nil, fmt.Errorf("start jobs: %w", err)
 	}
 	return runner, pool, nil
+}
+
+// startSignaling builds the WebSocket relay, on NATS when configured so
+// that several instances share rooms.
+func startSignaling(c *config, minter *token.SignalingMinter, svc *calls.Service, logger *slog.Logger) (*signaling.Hub, func(), error) {
+	var (
+		broker signaling.Broker = signaling.NewLocalBroker()
+		nc     *nats.Conn
+	)
+	if c.NATSURL != "" {
+		var err error
+		nc, err = nats.Connect(c.NATSURL, nats.Name("vidivo"), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("connect to NATS: %w", err)
+		}
+		broker = signaling.NewNATSBroker(nc)
+	}
+	hub := signaling.New(signaling.Config{
+		Tokens: minter, Broker: broker, Origins: c.AllowedOrigins, Events: svc, Logger: logger,
+		Admit: func(ctx context.Context, s token.Signaling) error { return svc.AdmitSignal(ctx, s.CallID) },
+	})
+	stop := func() {
+		hub.Close()
+		if nc != nil {
+			nc.Close()
+		}
+	}
+	return hub, stop, nil
 }
 
 // startTURN starts the embedded TURN server unless it is off, and returns
