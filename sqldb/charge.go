@@ -74,7 +74,10 @@ func (db *DB) setChargeState(ctx context.Context, tx *sql.Tx, id string, state v
 
 // Charges implements vidivo.CallStore.
 func (db *DB) Charges(ctx context.Context, callID string) ([]*vidivo.Charge, error) {
-	q := db.d.rebind(`SELECT ` + chargeColumns + ` FROM call_charges WHERE call_id = ? ORDER BY id`)
+	// Time order; entries made in the same instant (a settlement) read as
+	// holds, then captures, then releases, window by window.
+	q := db.d.rebind(`SELECT ` + chargeColumns + ` FROM call_charges WHERE call_id = ?
+		ORDER BY created_at, CASE kind WHEN 'hold' THEN 0 WHEN 'capture' THEN 1 ELSE 2 END, window_index, id`)
 	out, err := db.queryCharges(ctx, q, callID)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: charges: %w", err)

@@ -78,6 +78,10 @@ const (
 		`"turn_credentials":` + turnJSON + `,"guest_token":"eyJhbGciOiJSUzI1NiJ9..."}`
 	hostJoinedJSON = `{"call":{"id":"` + callID + `","status":"active"},"signaling_token":"st_eyJ4IjoxfQ.c2ln",` +
 		`"turn_credentials":` + turnJSON + `}`
+
+	// signalingTokenJSON answers POST /v1/calls/{id}/signaling-token.
+	signalingTokenJSON = `{"signaling_token":"st_eyJ4IjoxfQ.c2ln","turn_credentials":` + turnJSON + `}`
+
 	endedJSON = `{"call":{"id":"` + callID + `","status":"completed","duration_seconds":450,"billed_minutes":8,` +
 		`"total_charged":"20.00","currency":"usd","ended_at":"2026-03-15T14:07:30Z"}}`
 	// callFields are a call's fields but charges: history lists calls
@@ -556,6 +560,74 @@ func TestCheck(t *testing.T) {
 			name:    "host-join 201 with a join body",
 			ex:      testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/host-join", status: 201, contentType: "application/json", body: joinedJSON},
 			wantErr: "hostJoinCall",
+		},
+		{
+			name: "signaling token 201",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/signaling-token", status: 201, contentType: "application/json",
+				body: signalingTokenJSON},
+		},
+		{
+			name: "signaling token 201 with a host-join body",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/signaling-token", status: 201, contentType: "application/json",
+				body: hostJoinedJSON},
+			wantErr: "createSignalingToken",
+		},
+		{
+			name: "signaling token 201 without turn_credentials",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/signaling-token", status: 201, contentType: "application/json",
+				body: `{"signaling_token":"st_eyJ4IjoxfQ.c2ln"}`},
+			wantErr: "turn_credentials",
+		},
+		{
+			name: "signaling token 409 for an ended call",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/signaling-token", status: 409, contentType: "application/json",
+				body: `{"error":{"code":"conflict","message":"the call already ended (completed)"}}`},
+		},
+		{
+			name: "signaling token 403",
+			ex: testExchange{method: "POST", url: host + "/v1/calls/" + callID + "/signaling-token", status: 403, contentType: "application/json",
+				body: `{"error":{"code":"forbidden","message":"you are not a participant in this call"}}`},
+		},
+		{
+			name: "signaling socket 101",
+			ex: testExchange{method: "GET", url: host + "/signal/ws?token=st_eyJ4IjoxfQ.c2ln&call=" + callID, status: 101,
+				header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}, "Sec-Websocket-Accept": {"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="}}},
+		},
+		{
+			name:    "signaling socket 101 with a body",
+			ex:      testExchange{method: "GET", url: host + "/signal/ws?token=st_eyJ4IjoxfQ.c2ln", status: 101, contentType: "application/json", body: `{}`},
+			wantErr: "without a body",
+		},
+		{
+			name: "signaling socket 401",
+			ex: testExchange{method: "GET", url: host + "/signal/ws?token=st_bogus", status: 401, contentType: "application/json",
+				body: `{"error":{"code":"unauthorized","message":"invalid or expired signaling token"}}`},
+		},
+		{
+			name: "signaling socket 403 for a foreign origin",
+			ex: testExchange{method: "GET", url: host + "/signal/ws?token=st_eyJ4IjoxfQ.c2ln", status: 403, contentType: "application/json",
+				body: `{"error":{"code":"forbidden","message":"origin not allowed"}}`},
+		},
+		{
+			name: "signaling socket 409 for an ended call",
+			ex: testExchange{method: "GET", url: host + "/signal/ws?token=st_eyJ4IjoxfQ.c2ln", status: 409, contentType: "application/json",
+				body: `{"error":{"code":"conflict","message":"the call has ended"}}`},
+		},
+		{
+			name: "signaling socket 503 while shutting down",
+			ex: testExchange{method: "GET", url: host + "/signal/ws?token=st_eyJ4IjoxfQ.c2ln", status: 503, contentType: "application/json",
+				body: `{"error":{"code":"internal","message":"server shutting down"}}`},
+		},
+		{
+			name: "signaling socket 503 without the error envelope",
+			ex: testExchange{method: "GET", url: host + "/signal/ws?token=st_eyJ4IjoxfQ.c2ln", status: 503, contentType: "application/json",
+				body: `{"status":"shutting down"}`},
+			wantErr: "error",
+		},
+		{
+			name:    "signaling socket with POST",
+			ex:      testExchange{method: "POST", url: host + "/signal/ws?token=st_eyJ4IjoxfQ.c2ln", status: 101},
+			wantErr: "POST /signal/ws",
 		},
 		{
 			name: "end 200",
