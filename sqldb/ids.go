@@ -2,19 +2,29 @@ package sqldb
 
 import (
 	"crypto/rand"
+	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 )
 
-// entropy makes ids minted in the same millisecond by this process sort in
-// the order they were made (the ledger lists entries by id), while staying
-// unguessable: the monotonic increments start from crypto randomness.
-var entropy = &ulid.LockedMonotonicReader{MonotonicReader: ulid.Monotonic(rand.Reader, 0)}
+// ids makes ULIDs that only ever increase within this process, even when
+// the clock stands still or steps back (tests move it): lists ordered by
+// id are in the order their rows were made. Entropy is crypto-random, with
+// monotonic increments inside one millisecond.
+var ids = struct {
+	sync.Mutex
+	lastMS  uint64
+	entropy *ulid.MonotonicEntropy
+}{entropy: ulid.Monotonic(rand.Reader, 0)}
 
 // newID returns a ULID: 26 characters, sortable by creation time.
 func newID(now time.Time) string {
-	return ulid.MustNew(ulid.Timestamp(now), entropy).String()
+	ids.Lock()
+	defer ids.Unlock()
+	ms := max(ulid.Timestamp(now), ids.lastMS)
+	ids.lastMS = ms
+	return ulid.MustNew(ms, ids.entropy).String()
 }
 
 // shortCodeLen gives 62^10 ≈ 8·10^17 codes: unguessable by enumeration.
