@@ -67,7 +67,11 @@ func (db *DB) LinkByShortCode(ctx context.Context, code string) (*vidivo.Link, e
 // LinkWithHost implements vidivo.LinkStore.
 func (db *DB) LinkWithHost(ctx context.Context, code string) (*vidivo.Link, *vidivo.User, error) {
 	var u userScan
-	l, err := scanLink(db.db.QueryRowContext(ctx, db.d.rebind(linkWithHostQuery), code), u.dest()...)
+	row, err := db.queryRowHot(ctx, linkWithHostQuery, code)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqldb: link with host: %w", err)
+	}
+	l, err := scanLink(row, u.dest()...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqldb: link with host: %w", err)
 	}

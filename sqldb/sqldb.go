@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,9 @@ type DB struct {
 	db  *sql.DB
 	d   dialect
 	dsn string
+	// stmts caches prepared statements of the hottest reads: SQLite
+	// otherwise parses the SQL again on every call.
+	stmts sync.Map // query → *sql.Stmt
 
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
@@ -85,8 +89,14 @@ func (db *DB) OpenJobPool(ctx context.Context) (*sql.DB, error) {
 // Engine names the database engine: "sqlite" or "postgres".
 func (db *DB) Engine() string { return db.d.name() }
 
-// Close closes the connection pool.
-func (db *DB) Close() error { return db.db.Close() }
+// Close closes the cached statements and the connection pool.
+func (db *DB) Close() error {
+	db.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return db.db.Close()
+}
 
 // Ready reports whether the database answers and every migration embedded in
 // this binary has been applied.
@@ -102,6 +112,23 @@ func (db *DB) Ready(ctx context.Context) error {
 }
 
 func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+// queryRowHot runs a hot single-row read through a cached prepared
+// statement (rebound for the dialect).
+func (db *DB) queryRowHot(ctx context.Context, query string, args ...any) (*sql.Row, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt).QueryRowContext(ctx, args...), nil
+	}
+	st, err := db.db.PrepareContext(ctx, db.d.rebind(query))
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		st = prev.(*sql.Stmt)
+	}
+	return st.QueryRowContext(ctx, args...), nil
+}
 
 // tx runs fn in a transaction, committing if it returns nil. On SQLite every
 // transaction takes the write lock up front (BEGIN IMMEDIATE), so a

@@ -58,10 +58,15 @@ func (db *DB) userConflict(err error) error {
 	return vidivo.Errorf(vidivo.ECONFLICT, "account already exists")
 }
 
+const userByIDQuery = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
+
 // UserByID implements vidivo.UserStore.
 func (db *DB) UserByID(ctx context.Context, id string) (*vidivo.User, error) {
-	q := db.d.rebind(`SELECT ` + userColumns + ` FROM users WHERE id = ?`)
-	u, err := scanUser(db.db.QueryRowContext(ctx, q, id))
+	row, err := db.queryRowHot(ctx, userByIDQuery, id)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: user by id: %w", err)
+	}
+	u, err := scanUser(row)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: user by id: %w", err)
 	}
