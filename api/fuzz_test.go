@@ -19,15 +19,23 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"refresh_token":"rt_x"}`, `{"email":"a@b.co","password":"x"}`,
 		`{`, `[]`, `null`, `"x"`, `{"role":["host"]}`, `{"avatar_url":{}}`, "{\"display_name\":\"\xff\"}",
 		`{"timezone":"../../etc/passwd"}`, `{"a":1}{"b":2}`, `{"email":1e400}`,
+		`{"rate_per_minute":"2.50","window_size_minutes":10,"expires_at":"2026-13-01T00:00:00Z"}`,
+		`{"payment_method_id":"pm_card_visa","guest_email":"a@b"}`,
+		`{"weekly":[{"day":"monday","intervals":[{"start":"24:00","end":"09:00"}]}]}`,
+		`{"host_username":"fuzzer","scheduled_at":"2026-03-16T14:00:00Z","duration_minutes":30}`,
+		`{"name":"Intro","slug":"intro","duration_minutes":15}`,
 	} {
 		f.Add(seed)
 	}
 	e := apitest.New(f, "sqlite", nil)
 	s := mustSignupF(f, e)
+	code := mustLinkF(f, e, s)
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, route := range []struct{ method, path string }{
 			{"POST", "/v1/auth/signup"}, {"POST", "/v1/auth/login"}, {"POST", "/v1/auth/refresh"},
 			{"POST", "/v1/auth/logout"}, {"PATCH", "/v1/users/me"},
+			{"POST", "/v1/links"}, {"POST", "/v1/calls/links"}, {"POST", "/v1/calls/join/" + code},
+			{"PUT", "/v1/users/me/availability"}, {"POST", "/v1/schedule/book"}, {"POST", "/v1/event_types"},
 		} {
 			r := httptest.NewRequest(route.method, route.path, strings.NewReader(body))
 			r.Header.Set("Content-Type", "application/json")
@@ -45,6 +53,36 @@ func FuzzRequestBodies(f *testing.F) {
 			}
 		}
 	})
+}
+
+// mustLinkF connects the fuzz host's payouts and creates a link to join.
+func mustLinkF(f *testing.F, e *apitest.Env, tok string) string {
+	f.Helper()
+	for _, req := range []struct{ method, path, body string }{
+		{"POST", "/v1/users/me/payouts/onboarding", ""},
+		{"POST", "/v1/links", `{"rate_per_minute":"2.50","window_size_minutes":10}`},
+	} {
+		r := httptest.NewRequest(req.method, req.path, strings.NewReader(req.body))
+		if req.body != "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		e.Server.ServeHTTP(w, r)
+		if w.Code >= 300 {
+			f.Fatalf("%s %s = %d %s", req.method, req.path, w.Code, w.Body)
+		}
+		var out struct {
+			Link struct {
+				ShortCode string `json:"short_code"`
+			} `json:"link"`
+		}
+		if json.Unmarshal(w.Body.Bytes(), &out) == nil && out.Link.ShortCode != "" {
+			return out.Link.ShortCode
+		}
+	}
+	f.Fatal("no link created")
+	return ""
 }
 
 func mustSignupF(f *testing.F, e *apitest.Env) string {
