@@ -53,6 +53,8 @@ func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-s.streamsDone:
+			return nil
 		case ev := <-sub.C:
 			if !s.sendEvent(w, rc, r, ev) {
 				return nil

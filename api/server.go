@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vidivo/vidivo"
@@ -71,6 +72,17 @@ type Server struct {
 
 	mux     *http.ServeMux
 	metrics *metrics
+	// streamsDone is closed by CloseStreams: long-lived notification
+	// streams end so a graceful shutdown need not wait for them.
+	streamsDone chan struct{}
+	closeOnce   sync.Once
+}
+
+// CloseStreams ends every open notification stream (clients reconnect to
+// another instance). Call it when shutting down, e.g. from
+// http.Server.RegisterOnShutdown.
+func (s *Server) CloseStreams() {
+	s.closeOnce.Do(func() { close(s.streamsDone) })
 }
 
 // Routes registers every route. It must be called before serving.
@@ -78,6 +90,7 @@ func (s *Server) Routes() {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	s.streamsDone = make(chan struct{})
 	s.mux = http.NewServeMux()
 	s.metrics = newMetrics()
 	m := s.mux

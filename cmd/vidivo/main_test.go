@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -199,6 +200,28 @@ func TestServeFirstRunAndSIGTERM(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"request_id"`) {
 		t.Errorf("access log lines carry no request_id:\n%s", stderr.String())
+	}
+
+	// An open notification stream does not hold the shutdown up.
+	signup := `{"email":"jane@example.com","password":"correct horse battery","username":"janecoach","display_name":"Jane","role":"host"}`
+	resp, err := http.Post(base+"/v1/auth/signup", "application/json", strings.NewReader(signup))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sess struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&sess)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", base+"/v1/notifications/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+sess.AccessToken)
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil || stream.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", stream, err)
+	}
+	defer stream.Body.Close()
+	if line, err := bufio.NewReader(stream.Body).ReadString('\n'); err != nil || !strings.HasPrefix(line, ": connected") {
+		t.Fatalf("stream did not start: %q %v", line, err)
 	}
 
 	// A request in flight when SIGTERM arrives still gets its answer: send

@@ -182,6 +182,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	hs.RegisterOnShutdown(srv.CloseStreams)
 	fmt.Fprintf(e.stdout, "vidivo listening on %s (database: %s, public URL: %s)\n", ln.Addr(), db.Engine(), c.PublicURL)
 	slog.Info("listening", "addr", ln.Addr().String(), "engine", db.Engine(), "public_url", c.PublicURL)
 
