@@ -46,8 +46,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if code == vidivo.EINTERNAL {
+	switch code {
+	case vidivo.EINTERNAL:
 		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	case vidivo.ESTRIPE, vidivo.EPAYMENTFAILED:
+		s.Logger.WarnContext(r.Context(), "payment failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeJSON(w, status, errorBodyOf(err))
 }

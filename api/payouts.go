@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -70,7 +71,8 @@ func (s *Server) handlePayoutStatus(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// gatewayError shows a payments failure as 402 stripe_error.
+// gatewayError shows a payments failure as 402 stripe_error, keeping the
+// gateway's error (never shown to users) for the log.
 func gatewayError(err error) error {
-	return &vidivo.Error{Code: vidivo.ESTRIPE, Message: "the payments provider could not complete the request"}
+	return fmt.Errorf("%w: %w", vidivo.Errorf(vidivo.ESTRIPE, "the payments provider could not complete the request"), err)
 }
