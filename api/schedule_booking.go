@@ -67,8 +67,11 @@ func (s *Server) handleAvailabilityPut(w http.ResponseWriter, r *http.Request) e
 // when neither sets a rate.
 func (s *Server) price(ctx context.Context, host *vidivo.User, a schedule.Availability) (rate vidivo.Money, window int, ok bool) {
 	var link *vidivo.Link
-	if l, _, err := s.Links.ActiveLinkForHost(ctx, host.Username, s.now()); err == nil {
-		link = l
+	// The link is read only when the availability leaves something unset.
+	if a.RatePerMinute == nil || a.WindowSizeMinutes == nil {
+		if l, _, err := s.Links.ActiveLinkForHost(ctx, host.Username, s.now()); err == nil {
+			link = l
+		}
 	}
 	if a.RatePerMinute != nil {
 		rate, ok = vidivo.ParseMoney(*a.RatePerMinute)

@@ -55,8 +55,9 @@ func (db *DB) book(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall) err
 	if db.d.checksOverlap() {
 		var n int
 		q := db.d.rebind(`SELECT count(*) FROM scheduled_calls WHERE host_id = ? AND status = 'confirmed'
-			AND starts_at < ? AND ends_at > ?`)
-		if err := tx.QueryRowContext(ctx, q, b.HostID, ts(b.EndsAt), ts(b.StartsAt)).Scan(&n); err != nil {
+			AND starts_at < ? AND ends_at > ? AND starts_at > ?`)
+		err := tx.QueryRowContext(ctx, q, b.HostID, ts(b.EndsAt), ts(b.StartsAt), ts(earliestOverlap(b.StartsAt))).Scan(&n)
+		if err != nil {
 			return err
 		}
 		if n > 0 {
@@ -72,6 +73,14 @@ func (db *DB) book(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall) err
 		return errBooked
 	}
 	return err
+}
+
+// earliestOverlap is the earliest start of a booking that can reach past
+// t: no booking is longer than MaxBookingMinutes. Bounding starts_at lets
+// the (host_id, starts_at) index skip a host's whole past instead of
+// scanning it for overlaps.
+func earliestOverlap(t time.Time) time.Time {
+	return t.Add(-vidivo.MaxBookingMinutes * time.Minute)
 }
 
 var errBooked = vidivo.Errorf(vidivo.ECONFLICT, "this time slot is already booked")
@@ -162,8 +171,8 @@ func (db *DB) MarkHostJoined(ctx context.Context, id string, at time.Time) error
 // BusyTimes implements vidivo.ScheduleStore.
 func (db *DB) BusyTimes(ctx context.Context, hostID string, from, to time.Time) ([]*vidivo.ScheduledCall, error) {
 	q := db.d.rebind(`SELECT ` + bookingColumns + ` FROM scheduled_calls WHERE host_id = ? AND status = 'confirmed'
-		AND starts_at < ? AND ends_at > ? ORDER BY starts_at`)
-	out, err := db.queryBookings(ctx, q, hostID, ts(to), ts(from))
+		AND starts_at < ? AND ends_at > ? AND starts_at > ? ORDER BY starts_at`)
+	out, err := db.queryBookings(ctx, q, hostID, ts(to), ts(from), ts(earliestOverlap(from)))
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: busy times: %w", err)
 	}

@@ -1,6 +1,8 @@
-// Command baseline serves the bare benchmark baseline for GET /v1/users/me
-// (see package bench/internal/bare) on a database Vidivo created, verifying
-// tokens with Vidivo's signing key:
+// Command baseline serves the bare benchmark baselines (see package
+// bench/internal/bare) on a database Vidivo created: GET /v1/users/me,
+// verifying tokens with Vidivo's signing key, and GET
+// /v1/calls/links/{code}/info, the public link info (one JOIN query through
+// a statement prepared once, and its JSON):
 //
 //	baseline -addr 127.0.0.1:8090 -database-url sqlite:data/vidivo.db \
 //	    -key data/jwt-signing-key.pem
@@ -53,8 +55,15 @@ func run() error {
 	}
 	defer db.Close()
 
+	linkInfo, err := bare.NewLinkInfoHandler(db, engine)
+	if err != nil {
+		return fmt.Errorf("prepare link info query: %w", err)
+	}
+	defer linkInfo.Close()
+
 	mux := http.NewServeMux()
 	mux.Handle("GET /v1/users/me", bare.NewHandler(db, engine, key, *issuer, *audience))
+	mux.Handle("GET /v1/calls/links/{code}/info", linkInfo)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 
 	ln, err := net.Listen("tcp", *addr)
