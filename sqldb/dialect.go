@@ -32,6 +32,14 @@ type dialect interface {
 	// exclusionViolation reports whether err is the no-overlap constraint
 	// refusing a booking.
 	exclusionViolation(err error) bool
+	// lockHostBookings makes concurrent bookings of one host queue for the
+	// rest of tx. The no-overlap guarantee stays the constraint's; queuing
+	// only spares PostgreSQL the deadlocks that many racing inserts into
+	// one exclusion constraint otherwise produce.
+	lockHostBookings(ctx context.Context, tx *sql.Tx, hostID string) error
+	// retryable reports whether a failed transaction may simply be run
+	// again (it was aborted to break a deadlock or a serialization clash).
+	retryable(err error) bool
 	// forUpdate is the suffix that locks the rows a SELECT reads until the
 	// transaction ends.
 	forUpdate() string
@@ -83,7 +91,12 @@ func (sqliteDialect) uniqueViolation(err error) (string, bool) {
 	return strings.Trim(msg, "index '"), true
 }
 
-func (sqliteDialect) checksOverlap() bool           { return true }
+func (sqliteDialect) checksOverlap() bool  { return true }
+func (sqliteDialect) retryable(error) bool { return false } // writers queue on the busy timeout
+
+func (sqliteDialect) lockHostBookings(context.Context, *sql.Tx, string) error {
+	return nil // the IMMEDIATE transaction already holds the only write lock
+}
 func (sqliteDialect) exclusionViolation(error) bool { return false }
 
 // forUpdate is empty: an IMMEDIATE transaction already holds SQLite's one
@@ -135,6 +148,18 @@ func (postgresDialect) uniqueViolation(err error) (string, bool) {
 func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
 
 func (postgresDialect) checksOverlap() bool { return false }
+
+func (postgresDialect) lockHostBookings(ctx context.Context, tx *sql.Tx, hostID string) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('vidivo booking ' || $1))", hostID)
+	return err
+}
+
+// retryable is SQLSTATE 40P01 (deadlock detected) or 40001 (serialization
+// failure): the transaction was rolled back and may run again.
+func (postgresDialect) retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
 
 // exclusionViolation is SQLSTATE 23P01, raised by the bookings' EXCLUDE
 // constraint.

@@ -52,6 +52,9 @@ func (db *DB) Book(ctx context.Context, b *vidivo.ScheduledCall) error {
 func (db *DB) book(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall) error {
 	now := db.now()
 	b.ID, b.CreatedAt, b.Status = newID(now), now, vidivo.BookingConfirmed
+	if err := db.d.lockHostBookings(ctx, tx, b.HostID); err != nil {
+		return fmt.Errorf("lock host bookings: %w", err)
+	}
 	if db.d.checksOverlap() {
 		var n int
 		q := db.d.rebind(`SELECT count(*) FROM scheduled_calls WHERE host_id = ? AND status = 'confirmed'

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,10 +131,32 @@ func (db *DB) queryRowHot(ctx context.Context, query string, args ...any) (*sql.
 	return st.QueryRowContext(ctx, args...), nil
 }
 
+// txAttempts bounds retries of a transaction the database aborted to
+// resolve a deadlock.
+const txAttempts = 5
+
 // tx runs fn in a transaction, committing if it returns nil. On SQLite every
 // transaction takes the write lock up front (BEGIN IMMEDIATE), so a
-// read-then-write inside fn cannot be interleaved with another writer.
+// read-then-write inside fn cannot be interleaved with another writer. On
+// PostgreSQL a transaction chosen as a deadlock victim (which concurrent
+// bookings checked by the exclusion constraint can produce) is run again:
+// fn must be safe to repeat, as everything it did was rolled back.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.tryTx(ctx, fn)
+		if err == nil || attempt == txAttempts || !db.d.retryable(err) {
+			return err
+		}
+		// A short, growing, jittered pause lets the winner commit.
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt*attempt) * time.Duration(1+mrand.IntN(5)) * time.Millisecond):
+		}
+	}
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
