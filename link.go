@@ -175,6 +175,9 @@ type LinkStore interface {
 	LinkByID(ctx context.Context, id string) (*Link, error)
 	// Links returns a page of a host's links, newest first.
 	Links(ctx context.Context, f LinkFilter) (*LinkPage, error)
+	// ActiveLink returns the newest link of the host with hostID that is
+	// usable at now. Returns ENOTFOUND if there is none.
+	ActiveLink(ctx context.Context, hostID string, now time.Time) (*Link, error)
 	// ActiveLinkForHost returns the host's newest link that is usable at
 	// now. Returns ENOTFOUND if the host has none (or does not exist).
 	ActiveLinkForHost(ctx context.Context, username string, now time.Time) (*Link, *User, error)

@@ -69,7 +69,7 @@ func (s *Server) price(ctx context.Context, host *vidivo.User, a schedule.Availa
 	var link *vidivo.Link
 	// The link is read only when the availability leaves something unset.
 	if a.RatePerMinute == nil || a.WindowSizeMinutes == nil {
-		if l, _, err := s.Links.ActiveLinkForHost(ctx, host.Username, s.now()); err == nil {
+		if l, err := s.Links.ActiveLink(ctx, host.ID, s.now()); err == nil {
 			link = l
 		}
 	}

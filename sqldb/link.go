@@ -127,18 +127,36 @@ func (db *DB) ActiveLinkForHost(ctx context.Context, username string, now time.T
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqldb: active link: %w", err)
 	}
-	q = db.d.rebind(`SELECT ` + linkColumns + ` FROM links WHERE host_id = ? AND deleted_at IS NULL
-		ORDER BY id DESC LIMIT ?`)
-	links, err := db.queryLinks(ctx, q, host.ID, activeLinkScan)
+	l, err := db.ActiveLink(ctx, host.ID, now)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sqldb: active link: %w", err)
+		return nil, nil, err
 	}
-	for _, l := range links {
+	return l, host, nil
+}
+
+// ActiveLink implements vidivo.LinkStore. It reads the host's links newest
+// first and stops at the first usable one.
+func (db *DB) ActiveLink(ctx context.Context, hostID string, now time.Time) (*vidivo.Link, error) {
+	q := db.d.rebind(`SELECT ` + linkColumns + ` FROM links WHERE host_id = ? AND deleted_at IS NULL
+		ORDER BY id DESC LIMIT ?`)
+	rows, err := db.db.QueryContext(ctx, q, hostID, activeLinkScan)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: active link: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqldb: active link: %w", err)
+		}
 		if l.State(now) == vidivo.LinkUsable {
-			return l, host, nil
+			return l, nil
 		}
 	}
-	return nil, nil, vidivo.Errorf(vidivo.ENOTFOUND, "this host has no active call link")
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqldb: active link: %w", err)
+	}
+	return nil, vidivo.Errorf(vidivo.ENOTFOUND, "this host has no active call link")
 }
 
 // DeactivateLink implements vidivo.LinkStore.
