@@ -144,11 +144,8 @@ func (s *Server) handleScheduleSlots(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	rate, window, priced := s.price(ctx, host, a)
-	out := struct {
-		Host  slotHost        `json:"host"`
-		Slots []schedule.Slot `json:"slots"`
-	}{Host: slotHost{DisplayName: host.DisplayName, Username: host.Username, Timezone: a.Timezone, WindowSizeMinutes: window},
-		Slots: rules.Slots(from, to, busy, s.now())}
+	out := slotsPage{Host: slotHost{DisplayName: host.DisplayName, Username: host.Username, Timezone: a.Timezone, WindowSizeMinutes: window},
+		Slots: appendSlots(make([]byte, 0, 16<<10), rules.Slots(from, to, busy, s.now()))}
 	if priced {
 		r := rate.String()
 		out.Host.RatePerMinute = &r
