@@ -97,17 +97,15 @@ type LinkInput struct {
 // field.
 func (in *LinkInput) Validate(hostID string, now time.Time) (*Link, error) {
 	var errs []FieldError
-	rate, ok := ParseMoney(in.Rate)
-	switch {
-	case in.Rate == "":
-		errs = append(errs, FieldError{"rate_per_minute", "is required"})
-	case !ok:
-		errs = append(errs, FieldError{"rate_per_minute", `must be a decimal string with at most two decimals, such as "2.50"`})
-	case rate < MinRate || rate > MaxRate:
-		errs = append(errs, FieldError{"rate_per_minute", "must be between 0.50 and 999.99"})
+	rate, issue := CheckRate(in.Rate)
+	if in.Rate == "" {
+		issue = "is required"
 	}
-	if in.WindowMinutes < MinWindowMinutes || in.WindowMinutes > MaxWindowMinutes {
-		errs = append(errs, FieldError{"window_size_minutes", "must be an integer from 1 to 60"})
+	if issue != "" {
+		errs = append(errs, FieldError{"rate_per_minute", issue})
+	}
+	if issue := CheckWindow(in.WindowMinutes); issue != "" {
+		errs = append(errs, FieldError{"window_size_minutes", issue})
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		errs = append(errs, FieldError{"expires_at", "must be in the future"})
@@ -133,6 +131,28 @@ func (in *LinkInput) Validate(hostID string, now time.Time) (*Link, error) {
 		ScheduledStart: utcPtr(in.ScheduledStart), ScheduledEnd: utcPtr(in.ScheduledEnd),
 		Active: true,
 	}, nil
+}
+
+// CheckRate parses a per-minute rate and returns what is wrong with it, or
+// "": a decimal string with at most two decimals from 0.50 to 999.99. Links
+// and scheduled-call prices share this one rule.
+func CheckRate(s string) (Money, string) {
+	rate, ok := ParseMoney(s)
+	switch {
+	case !ok:
+		return 0, `must be a decimal string with at most two decimals, such as "2.50"`
+	case rate < MinRate || rate > MaxRate:
+		return 0, "must be between 0.50 and 999.99"
+	}
+	return rate, ""
+}
+
+// CheckWindow returns what is wrong with a billing window size, or "".
+func CheckWindow(minutes int) string {
+	if minutes < MinWindowMinutes || minutes > MaxWindowMinutes {
+		return "must be an integer from 1 to 60"
+	}
+	return ""
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -150,7 +151,7 @@ func CheckTimezone(name string) string {
 	if name == "" || name == "Local" {
 		return "must be an IANA time zone name such as Europe/Berlin"
 	}
-	if _, err := time.LoadLocation(name); err != nil {
+	if _, err := LoadZone(name); err != nil {
 		return "unknown time zone; use an IANA name such as Europe/Berlin"
 	}
 	return ""
@@ -162,6 +163,25 @@ func roleNames(roles []Role) string {
 		names[i] = `"` + string(r) + `"`
 	}
 	return strings.Join(names, ", ")
+}
+
+// zones caches time zones by name: loading one reads and parses the zone
+// database, and a host's zone is needed on every schedule request. Only
+// valid names are stored, so the cache stays as small as the set of zones
+// in use.
+var zones sync.Map // string → *time.Location
+
+// LoadZone is time.LoadLocation, cached.
+func LoadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 func checkEmail(email string) string {

@@ -3,8 +3,9 @@ package schedule
 import (
 	"math"
 	"slices"
-	"sync"
 	"time"
+
+	vidivo "github.com/vidivo/vidivo"
 )
 
 // Rules is an Availability compiled for computing: its time zone loaded,
@@ -32,7 +33,7 @@ func (a Availability) Rules() (Rules, error) {
 	if err := a.Validate(); err != nil {
 		return Rules{}, err
 	}
-	loc, err := loadZone(a.Timezone)
+	loc, err := vidivo.LoadZone(a.Timezone)
 	if err != nil {
 		return Rules{}, err // unreachable: Validate loaded it too
 	}
@@ -104,24 +105,6 @@ func (r *Rules) countSlots(spans []span) int {
 		n += int(int64(s.end-s.start) * 60 / r.slot)
 	}
 	return n
-}
-
-// zones caches loaded time zones by name: loading one reads and parses
-// the zone database, and a host's zone is needed on every request. Only
-// names vidivo.CheckTimezone accepts are stored (never "" or "Local"), so
-// the cache stays small.
-var zones sync.Map // string -> *time.Location
-
-func loadZone(name string) (*time.Location, error) {
-	if loc, ok := zones.Load(name); ok {
-		return loc.(*time.Location), nil
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	zones.Store(name, loc)
-	return loc, nil
 }
 
 // wallSeconds is the wall clock reading of minute m of date d written as

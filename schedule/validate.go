@@ -23,7 +23,7 @@ func (a Availability) Validate() error {
 	var errs []vidivo.FieldError
 	add := func(field, issue string) { errs = append(errs, vidivo.FieldError{Field: field, Issue: issue}) }
 
-	if issue := zoneIssue(a.Timezone); issue != "" {
+	if issue := vidivo.CheckTimezone(a.Timezone); issue != "" {
 		add("timezone", issue)
 	}
 
@@ -88,16 +88,14 @@ func (a Availability) Validate() error {
 		add("max_days_ahead", "must be an integer from 1 to 365")
 	}
 	if a.RatePerMinute != nil {
-		rate, ok := vidivo.ParseMoney(*a.RatePerMinute)
-		switch {
-		case !ok:
-			add("rate_per_minute", `must be a decimal string with at most two decimals, such as "2.50"`)
-		case rate < vidivo.MinRate || rate > vidivo.MaxRate:
-			add("rate_per_minute", "must be between 0.50 and 999.99")
+		if _, issue := vidivo.CheckRate(*a.RatePerMinute); issue != "" {
+			add("rate_per_minute", issue)
 		}
 	}
-	if w := a.WindowSizeMinutes; w != nil && (*w < vidivo.MinWindowMinutes || *w > vidivo.MaxWindowMinutes) {
-		add("window_size_minutes", "must be an integer from 1 to 60")
+	if a.WindowSizeMinutes != nil {
+		if issue := vidivo.CheckWindow(*a.WindowSizeMinutes); issue != "" {
+			add("window_size_minutes", issue)
+		}
 	}
 
 	if len(errs) > 0 {
@@ -163,18 +161,4 @@ func checkIntervals(p func() string, ivs []Interval, errs []vidivo.FieldError) [
 		}
 	}
 	return errs
-}
-
-// zoneIssue is vidivo.CheckTimezone, answered from the zone cache for a
-// zone already known good: CheckTimezone reads the zone database every
-// time, and every schedule request validates its host's document.
-func zoneIssue(name string) string {
-	if _, ok := zones.Load(name); ok {
-		return ""
-	}
-	issue := vidivo.CheckTimezone(name)
-	if issue == "" {
-		_, _ = loadZone(name)
-	}
-	return issue
 }
