@@ -382,10 +382,7 @@ func TestRenewalDeclineFailsTheCall(t *testing.T) {
 	t.Parallel()
 	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
 		ctx := context.Background()
-		host := paidHost(t, e, "janecoach")
-		link := createLink(t, e, host.AccessToken, map[string]any{"rate_per_minute": "2.00", "window_size_minutes": 10})
-		j := mustJoin(t, e, link.ShortCode)
-		e.Do(apitest.Req{Method: "POST", Path: "/v1/calls/" + j.Call.ID + "/host-join", Token: host.AccessToken}).WantStatus(t, http.StatusCreated)
+		_, j := activeCall(t, e, "2.00", 10)
 
 		e.Clock.Add(9*time.Minute + 10*time.Second)
 		e.Gateway.FailNext(1, "hold", billing.KindDeclined)
@@ -402,6 +399,17 @@ func TestRenewalDeclineFailsTheCall(t *testing.T) {
 	})
 }
 
+// activeCall sets up a host with a link at rate and window, an anonymous
+// guest who joined, and the host joined: a call whose timer is running.
+func activeCall(t *testing.T, e *apitest.Env, rate string, window int) (session, joined) {
+	t.Helper()
+	host := paidHost(t, e, "janecoach")
+	link := createLink(t, e, host.AccessToken, map[string]any{"rate_per_minute": rate, "window_size_minutes": window})
+	j := mustJoin(t, e, link.ShortCode)
+	e.Do(apitest.Req{Method: "POST", Path: "/v1/calls/" + j.Call.ID + "/host-join", Token: host.AccessToken}).WantStatus(t, http.StatusCreated)
+	return host, j
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -413,10 +421,7 @@ func TestGatewayFailureOnCaptureIsRetried(t *testing.T) {
 	t.Parallel()
 	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
 		ctx := context.Background()
-		host := paidHost(t, e, "janecoach")
-		link := createLink(t, e, host.AccessToken, map[string]any{"rate_per_minute": "1.00", "window_size_minutes": 10})
-		j := mustJoin(t, e, link.ShortCode)
-		e.Do(apitest.Req{Method: "POST", Path: "/v1/calls/" + j.Call.ID + "/host-join", Token: host.AccessToken}).WantStatus(t, http.StatusCreated)
+		_, j := activeCall(t, e, "1.00", 10)
 		e.Clock.Add(4 * time.Minute)
 
 		e.Gateway.FailNext(2, "capture", billing.KindTemporary)
@@ -453,10 +458,7 @@ func TestGatewayFailureOnCaptureIsRetried(t *testing.T) {
 func TestRacingEnds(t *testing.T) {
 	t.Parallel()
 	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
-		host := paidHost(t, e, "janecoach")
-		link := createLink(t, e, host.AccessToken, map[string]any{"rate_per_minute": "2.50", "window_size_minutes": 10})
-		j := mustJoin(t, e, link.ShortCode)
-		e.Do(apitest.Req{Method: "POST", Path: "/v1/calls/" + j.Call.ID + "/host-join", Token: host.AccessToken}).WantStatus(t, http.StatusCreated)
+		host, j := activeCall(t, e, "2.50", 10)
 		e.Clock.Add(2 * time.Minute)
 		var (
 			wg       sync.WaitGroup
@@ -576,10 +578,7 @@ func TestRenewalRacingEnd(t *testing.T) {
 	t.Parallel()
 	e := apitest.New(t, "sqlite", nil)
 	ctx := context.Background()
-	host := paidHost(t, e, "janecoach")
-	link := createLink(t, e, host.AccessToken, map[string]any{"rate_per_minute": "1.00", "window_size_minutes": 10})
-	j := mustJoin(t, e, link.ShortCode)
-	e.Do(apitest.Req{Method: "POST", Path: "/v1/calls/" + j.Call.ID + "/host-join", Token: host.AccessToken}).WantStatus(t, http.StatusCreated)
+	_, j := activeCall(t, e, "1.00", 10)
 	e.Clock.Add(9 * time.Minute)
 	e.Gateway.BeforeNext("hold", func() {
 		// The guest hangs up while the renewal is at the gateway.
