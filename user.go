@@ -1,14 +1,12 @@
 package vidivo
 
 import (
-	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -54,7 +52,7 @@ type Signup struct {
 // Normalize trims spaces and lower-cases the email and username, so
 // "Jane@Example.com" and "jane@example.com" are one account.
 func (s *Signup) Normalize() {
-	s.Email = strings.ToLower(strings.TrimSpace(s.Email))
+	s.Email = NormalizeEmail(s.Email)
 	s.Username = strings.ToLower(strings.TrimSpace(s.Username))
 	s.DisplayName = strings.TrimSpace(s.DisplayName)
 }
@@ -70,7 +68,7 @@ func (s *Signup) ValidateAnyRole() error { return s.validate(RoleClient, RoleHos
 
 func (s *Signup) validate(roles ...Role) error {
 	var errs []FieldError
-	if issue := checkEmail(s.Email); issue != "" {
+	if issue := CheckEmail(s.Email); issue != "" {
 		errs = append(errs, FieldError{"email", issue})
 	}
 	if issue := CheckPassword(s.Password); issue != "" {
@@ -184,31 +182,8 @@ func LoadZone(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-func checkEmail(email string) string {
-	if email == "" {
-		return "is required"
-	}
-	if len(email) > MaxEmailLen {
-		return "must be at most 254 characters"
-	}
-	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
-		return "must be a valid email address"
-	}
-	return ""
-}
-
 func checkDisplayName(name string) string {
-	if name == "" {
-		return "is required"
-	}
-	if utf8.RuneCountInString(name) > MaxDisplayNameLen {
-		return "must be at most 100 characters"
-	}
-	if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return "must not contain control characters"
-	}
-	return ""
+	return TextIssue(name, TextRule{Required: true, Max: MaxDisplayNameLen})
 }
 
 func checkAvatarURL(raw string) string {
