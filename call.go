@@ -45,16 +45,82 @@ func CanTransition(from, to CallStatus) bool {
 	return false
 }
 
+// OpenCallStatuses are the statuses a call can still leave: the calls
+// reconciliation looks at.
+var OpenCallStatuses = []CallStatus{CallWaiting, CallRinging, CallActive}
+
 // From lists the statuses a call may reach to from: the "WHERE status IN"
 // of the compare-and-set that moves it.
 func From(to CallStatus) []CallStatus {
 	var out []CallStatus
-	for _, from := range []CallStatus{CallWaiting, CallRinging, CallActive} {
+	for _, from := range OpenCallStatuses {
 		if CanTransition(from, to) {
 			out = append(out, from)
 		}
 	}
 	return out
+}
+
+// moveTo changes the call's status if the state machine allows it.
+// Returns ECONFLICT, naming the current status, if it does not.
+func (c *Call) moveTo(to CallStatus) error {
+	if !CanTransition(c.Status, to) {
+		if c.Status.Ended() {
+			return Errorf(ECONFLICT, "the call already ended (%s)", c.Status)
+		}
+		return Errorf(ECONFLICT, "the call is %s", c.Status)
+	}
+	c.Status = to
+	return nil
+}
+
+// Ring marks the host as told of the call at `at`: waiting → ringing.
+// Returns ECONFLICT from any other status.
+func (c *Call) Ring(at time.Time) error {
+	if err := c.moveTo(CallRinging); err != nil {
+		return err
+	}
+	c.RingingAt = &at
+	return nil
+}
+
+// Activate starts the call's timer at `at` when its host joins: waiting or
+// ringing → active. Returns ECONFLICT from any other status.
+func (c *Call) Activate(at time.Time) error {
+	if c.Status == CallActive {
+		return Errorf(ECONFLICT, "the call is %s", c.Status)
+	}
+	if err := c.moveTo(CallActive); err != nil {
+		return err
+	}
+	c.ActiveAt = &at
+	if c.RingingAt == nil {
+		c.RingingAt = &at
+	}
+	return nil
+}
+
+// EndStatus is the final status a call ends in for reason: missed for a
+// host no-show, failed for a billing error, completed otherwise.
+func EndStatus(reason string) CallStatus {
+	switch reason {
+	case EndBillingError:
+		return CallFailed
+	case EndNoShow:
+		return CallMissed
+	}
+	return CallCompleted
+}
+
+// End moves an open call to its final status for reason at `at`. Returns
+// ECONFLICT if it already ended. The caller measures and prices the time
+// (billing) and sets the totals.
+func (c *Call) End(reason string, at time.Time) error {
+	if err := c.moveTo(EndStatus(reason)); err != nil {
+		return err
+	}
+	c.EndedAt, c.EndReason = &at, &reason
+	return nil
 }
 
 // End reasons.

@@ -26,11 +26,9 @@ func IncomingFor(c *vidivo.Call) Incoming {
 // A call that moved on meanwhile is left as it is.
 func (s *Service) Delivered(ctx context.Context, callID string) {
 	c, err := s.Store.CallByID(ctx, callID)
-	if err != nil || c.Status != vidivo.CallWaiting {
+	if err != nil || c.Ring(s.now()) != nil {
 		return
 	}
-	now := s.now()
-	c.Status, c.RingingAt = vidivo.CallRinging, &now
 	if err := s.Store.TransitionCall(ctx, c, nil); err != nil && vidivo.ErrorCode(err) != vidivo.ECONFLICT {
 		s.log().ErrorContext(ctx, "mark call ringing", "call_id", callID, "err", err)
 	}
@@ -47,13 +45,8 @@ func (s *Service) HostJoin(ctx context.Context, caller vidivo.Caller, callID str
 	if !c.IsHost(caller) {
 		return nil, vidivo.Errorf(vidivo.EFORBIDDEN, "only the call's host can join it as host")
 	}
-	if c.Status != vidivo.CallWaiting && c.Status != vidivo.CallRinging {
-		return nil, vidivo.Errorf(vidivo.ECONFLICT, "the call is %s", c.Status)
-	}
-	now := s.now()
-	c.Status, c.ActiveAt = vidivo.CallActive, &now
-	if c.RingingAt == nil {
-		c.RingingAt = &now
+	if err := c.Activate(s.now()); err != nil {
+		return nil, err
 	}
 	jobs := []vidivo.ScheduledJob{s.renewalJob(c, 1)}
 	if err := s.Store.TransitionCall(ctx, c, jobs); err != nil {
@@ -95,20 +88,12 @@ func (s *Service) End(ctx context.Context, caller vidivo.Caller, callID, reason 
 // billed time runs from the host joining to `at`; a call that never became
 // active costs nothing. The total is at most what the holds cover.
 func (s *Service) end(ctx context.Context, c *vidivo.Call, reason string, at time.Time) (*vidivo.Call, error) {
-	if c.Status.Ended() {
-		return nil, vidivo.Errorf(vidivo.ECONFLICT, "the call already ended (%s)", c.Status)
-	}
 	holds, err := s.heldAmounts(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	c.EndedAt, c.EndReason = &at, &reason
-	c.Status = vidivo.CallCompleted
-	switch {
-	case reason == vidivo.EndBillingError:
-		c.Status = vidivo.CallFailed
-	case reason == vidivo.EndNoShow:
-		c.Status = vidivo.CallMissed
+	if err := c.End(reason, at); err != nil {
+		return nil, err
 	}
 	if c.ActiveAt != nil && at.After(*c.ActiveAt) {
 		c.DurationSeconds = billing.DurationSeconds(at.Sub(*c.ActiveAt))

@@ -136,14 +136,10 @@ func (db *DB) TransitionCall(ctx context.Context, c *vidivo.Call, jobs []vidivo.
 	if len(from) == 0 {
 		return fmt.Errorf("sqldb: no status leads to %q", c.Status)
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(from)), ", ")
-	args := []any{string(c.Status), nullTS(c.RingingAt), nullTS(c.ActiveAt), nullTS(c.EndedAt), c.EndReason,
-		c.DurationSeconds, c.BilledMinutes, int64(c.TotalCharged), c.ID}
-	for _, s := range from {
-		args = append(args, string(s))
-	}
+	args := append([]any{string(c.Status), nullTS(c.RingingAt), nullTS(c.ActiveAt), nullTS(c.EndedAt), c.EndReason,
+		c.DurationSeconds, c.BilledMinutes, int64(c.TotalCharged), c.ID}, statusArgs(from)...)
 	q := db.d.rebind(`UPDATE calls SET status = ?, ringing_at = ?, active_at = ?, ended_at = ?, end_reason = ?,
-		duration_seconds = ?, billed_minutes = ?, total_cents = ? WHERE id = ? AND status IN (` + marks + `)`)
+		duration_seconds = ?, billed_minutes = ?, total_cents = ? WHERE id = ? AND status IN (` + placeholders(len(from)) + `)`)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, q, args...)
 		if err != nil {
@@ -177,8 +173,9 @@ func (db *DB) RecordWindow(ctx context.Context, callID string, windows int, cust
 
 // ActiveCalls implements vidivo.CallStore.
 func (db *DB) ActiveCalls(ctx context.Context) ([]*vidivo.Call, error) {
-	q := `SELECT ` + callColumns + ` FROM calls WHERE status IN ('waiting', 'ringing', 'active') ORDER BY id`
-	rows, err := db.db.QueryContext(ctx, q)
+	open := vidivo.OpenCallStatuses
+	q := db.d.rebind(`SELECT ` + callColumns + ` FROM calls WHERE status IN (` + placeholders(len(open)) + `) ORDER BY id`)
+	rows, err := db.db.QueryContext(ctx, q, statusArgs(open)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: open calls: %w", err)
 	}
@@ -227,4 +224,16 @@ func nullStr(s sql.NullString) *string {
 		return nil
 	}
 	return &s.String
+}
+
+// placeholders is n comma-separated "?" for an IN list.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// statusArgs are call statuses as query arguments.
+func statusArgs(statuses []vidivo.CallStatus) []any {
+	out := make([]any, len(statuses))
+	for i, st := range statuses {
+		out[i] = string(st)
+	}
+	return out
 }
