@@ -147,3 +147,24 @@ func IsShortCode(s string) bool {
 	}
 	return true
 }
+
+// MaxPaymentMethodIDLen bounds a payment method id (Stripe's are ~30).
+const MaxPaymentMethodIDLen = 255
+
+// CheckPaymentMethodID is the one rule for a payment method id from a
+// client: required, one line of at most 255 characters, no control
+// characters. It returns what is wrong, or "". Check it before any ledger
+// row or gateway request is made: an id that fails here can never succeed.
+func CheckPaymentMethodID(id string) string {
+	if strings.TrimSpace(id) == "" {
+		return "is required"
+	}
+	return TextIssue(id, TextRule{Max: MaxPaymentMethodIDLen})
+}
+
+// CheckGuestName is the one rule for a guest's name (link and scheduled
+// joins alike): optional, one line of at most MaxDisplayNameLen
+// characters. Callers trim spaces first. It returns what is wrong, or "".
+func CheckGuestName(name string) string {
+	return TextIssue(name, TextRule{Max: MaxDisplayNameLen})
+}

@@ -106,3 +106,32 @@ func TestIDShapes(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckPaymentMethodIDAndGuestName(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, s string
+		check   func(string) string
+		want    string
+	}{
+		{"pm ok", "pm_card_visa", vidivo.CheckPaymentMethodID, ""},
+		{"pm empty", "", vidivo.CheckPaymentMethodID, "is required"},
+		{"pm blank", "  ", vidivo.CheckPaymentMethodID, "is required"},
+		{"pm NUL", "pm_card_visa\x00", vidivo.CheckPaymentMethodID, "must not contain control characters"},
+		{"pm newline", "pm\n", vidivo.CheckPaymentMethodID, "must be a single line"},
+		{"pm long", strings.Repeat("p", 256), vidivo.CheckPaymentMethodID, "must be at most 255 characters"},
+		{"name ok", "Alex Müller", vidivo.CheckGuestName, ""},
+		{"name empty", "", vidivo.CheckGuestName, ""},
+		{"name NUL", "A\x00", vidivo.CheckGuestName, "must not contain control characters"},
+		{"name CRLF", "A\r\nB", vidivo.CheckGuestName, "must be a single line"},
+		{"name long", strings.Repeat("é", 101), vidivo.CheckGuestName, "must be at most 100 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.check(tt.s); got != tt.want {
+				t.Errorf("check(%q) = %q, want %q", tt.s, got, tt.want)
+			}
+		})
+	}
+}
