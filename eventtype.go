@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Limits on event types.
@@ -127,15 +125,7 @@ func CheckSlug(slug string) string {
 }
 
 func checkEventTypeName(name string) string {
-	switch {
-	case name == "":
-		return "is required"
-	case utf8.RuneCountInString(name) > MaxEventTypeNameLen:
-		return "must be at most 100 characters"
-	case !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "must not contain control characters"
-	}
-	return ""
+	return TextIssue(name, TextRule{Required: true, Max: MaxEventTypeNameLen})
 }
 
 func checkEventTypeDuration(minutes int) string {

@@ -3,7 +3,6 @@ package vidivo
 import (
 	"context"
 	"time"
-	"unicode/utf8"
 )
 
 // Limits on call links.
@@ -113,8 +112,10 @@ func (in *LinkInput) Validate(hostID string, now time.Time) (*Link, error) {
 	if in.MaxUses != nil && *in.MaxUses < 1 {
 		errs = append(errs, FieldError{"max_uses", "must be at least 1, or null for unlimited"})
 	}
-	if in.Label != nil && (utf8.RuneCountInString(*in.Label) > MaxLinkLabelLen || !utf8.ValidString(*in.Label)) {
-		errs = append(errs, FieldError{"label", "must be at most 120 characters"})
+	if in.Label != nil {
+		if fe := CheckText("label", *in.Label, TextRule{Max: MaxLinkLabelLen}); fe != nil {
+			errs = append(errs, *fe)
+		}
 	}
 	if in.ScheduledStart != nil && in.ScheduledEnd != nil && !in.ScheduledEnd.After(*in.ScheduledStart) {
 		errs = append(errs, FieldError{"scheduled_end", "must be after scheduled_start"})

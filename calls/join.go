@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/billing"
@@ -25,20 +23,19 @@ type JoinRequest struct {
 
 func (r *JoinRequest) validate() error {
 	var errs []vidivo.FieldError
-	if strings.TrimSpace(r.PaymentMethodID) == "" {
-		errs = append(errs, vidivo.FieldError{Field: "payment_method_id", Issue: "is required"})
-	} else if len(r.PaymentMethodID) > 255 {
-		errs = append(errs, vidivo.FieldError{Field: "payment_method_id", Issue: "must be at most 255 characters"})
+	if issue := vidivo.CheckPaymentMethodID(r.PaymentMethodID); issue != "" {
+		errs = append(errs, vidivo.FieldError{Field: "payment_method_id", Issue: issue})
 	}
 	if r.GuestName != nil {
 		*r.GuestName = strings.TrimSpace(*r.GuestName)
-		if utf8.RuneCountInString(*r.GuestName) > vidivo.MaxDisplayNameLen {
-			errs = append(errs, vidivo.FieldError{Field: "guest_name", Issue: "must be at most 100 characters"})
+		if issue := vidivo.CheckGuestName(*r.GuestName); issue != "" {
+			errs = append(errs, vidivo.FieldError{Field: "guest_name", Issue: issue})
 		}
 	}
 	if r.GuestEmail != nil {
-		if a, err := mail.ParseAddress(*r.GuestEmail); err != nil || a.Address != *r.GuestEmail || len(*r.GuestEmail) > vidivo.MaxEmailLen {
-			errs = append(errs, vidivo.FieldError{Field: "guest_email", Issue: "must be a valid email address"})
+		*r.GuestEmail = vidivo.NormalizeEmail(*r.GuestEmail)
+		if issue := vidivo.CheckEmail(*r.GuestEmail); issue != "" {
+			errs = append(errs, vidivo.FieldError{Field: "guest_email", Issue: issue})
 		}
 	}
 	if len(errs) > 0 {

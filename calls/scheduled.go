@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/vidivo/vidivo"
@@ -17,6 +18,27 @@ type ScheduledJoin struct {
 	GuestName       *string
 }
 
+// validate applies the rules link joins follow to what the joiner gives:
+// the guest's name and, when given, the payment method id.
+func (j *ScheduledJoin) validate() error {
+	var errs []vidivo.FieldError
+	if j.GuestName != nil {
+		*j.GuestName = strings.TrimSpace(*j.GuestName)
+		if issue := vidivo.CheckGuestName(*j.GuestName); issue != "" {
+			errs = append(errs, vidivo.FieldError{Field: "guest_name", Issue: issue})
+		}
+	}
+	if j.PaymentMethodID != "" {
+		if issue := vidivo.CheckPaymentMethodID(j.PaymentMethodID); issue != "" {
+			errs = append(errs, vidivo.FieldError{Field: "payment_method_id", Issue: issue})
+		}
+	}
+	if len(errs) > 0 {
+		return vidivo.Invalid(errs...)
+	}
+	return nil
+}
+
 // JoinScheduled lets the host or guest of a booking join it, from 5
 // minutes before the start until the booked end. The guest's first join
 // places the first hold and starts the session (same id as the booking);
@@ -25,6 +47,9 @@ type ScheduledJoin struct {
 // Returns ENOTFOUND, EFORBIDDEN for others, ECONFLICT outside the join
 // window or for a canceled booking, EVALIDATION without a payment method.
 func (s *Service) JoinScheduled(ctx context.Context, j ScheduledJoin) (*vidivo.Call, error) {
+	if err := j.validate(); err != nil {
+		return nil, err
+	}
 	b, err := s.Store.Booking(ctx, j.BookingID)
 	if err != nil {
 		return nil, err
