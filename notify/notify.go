@@ -1,11 +1,12 @@
 // Package notify delivers events to a user's open notification streams
-// (the host's incoming-call ringer) within one instance.
+// (the host's incoming-call ringer) within one instance. It knows nothing of
+// what the events mean: publishers name them and give their data, and the
+// stream that writes them encodes it.
 package notify
 
 import (
+	"errors"
 	"sync"
-
-	"github.com/vidivo/vidivo/calls"
 )
 
 // Event is one notification: a name such as "call.incoming" and its data.
@@ -14,8 +15,22 @@ type Event struct {
 	Data any
 }
 
-// Hub fans events out to subscribers by user id. The zero value is ready.
+// DefaultMaxPerUser is how many streams one user may have open at once on
+// one instance when Hub.MaxPerUser is 0: a few browser tabs and devices,
+// not an unbounded pile of held connections.
+const DefaultMaxPerUser = 5
+
+// ErrTooManyStreams is returned by Subscribe when the user already has the
+// most streams allowed open.
+var ErrTooManyStreams = errors.New("notify: too many open streams")
+
+// Hub fans events out to subscribers by user id. The zero value is ready
+// and allows DefaultMaxPerUser streams per user.
 type Hub struct {
+	// MaxPerUser caps each user's open streams; 0 means DefaultMaxPerUser.
+	// Set it before the hub is used.
+	MaxPerUser int
+
 	mu   sync.Mutex
 	subs map[string]map[*Subscription]struct{}
 }
@@ -31,11 +46,26 @@ type Subscription struct {
 // streamBuffer is how many events a slow stream may have queued.
 const streamBuffer = 16
 
-// Subscribe opens a stream for userID. Close it when done.
-func (h *Hub) Subscribe(userID string) *Subscription {
-	s := &Subscription{C: make(chan Event, streamBuffer), hub: h, userID: userID}
+// Max returns how many streams one user may have open at once.
+func (h *Hub) Max() int {
+	if h.MaxPerUser > 0 {
+		return h.MaxPerUser
+	}
+	return DefaultMaxPerUser
+}
+
+// Subscribe opens a stream for userID; close it when done. It returns
+// ErrTooManyStreams, and opens nothing, when userID already has Max streams
+// open: the newest is refused rather than the oldest closed, so clients
+// that reconnect on their own (EventSource does) cannot evict each other in
+// a loop.
+func (h *Hub) Subscribe(userID string) (*Subscription, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if len(h.subs[userID]) >= h.Max() {
+		return nil, ErrTooManyStreams
+	}
+	s := &Subscription{C: make(chan Event, streamBuffer), hub: h, userID: userID}
 	if h.subs == nil {
 		h.subs = map[string]map[*Subscription]struct{}{}
 	}
@@ -43,10 +73,10 @@ func (h *Hub) Subscribe(userID string) *Subscription {
 		h.subs[userID] = map[*Subscription]struct{}{}
 	}
 	h.subs[userID][s] = struct{}{}
-	return s
+	return s, nil
 }
 
-// Close ends the subscription.
+// Close ends the subscription, freeing its place. Closing twice is harmless.
 func (s *Subscription) Close() {
 	h := s.hub
 	h.mu.Lock()
@@ -77,12 +107,4 @@ func (h *Hub) Subscribers(userID string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.subs[userID])
-}
-
-// EventIncoming names the incoming-call event.
-const EventIncoming = "call.incoming"
-
-// NotifyIncoming implements calls.Notifier.
-func (h *Hub) NotifyIncoming(hostID string, ev calls.Incoming) {
-	h.Publish(hostID, Event{Name: EventIncoming, Data: ev})
 }

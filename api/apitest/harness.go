@@ -128,7 +128,7 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 	gateway := &sandbox.Gateway{Store: db}
 	hub := &notify.Hub{}
 	discard := slog.New(slog.DiscardHandler)
-	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: hub, Now: clock.Now, Logger: discard}
+	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, Now: clock.Now, Logger: discard}
 	srv := &api.Server{
 		Auth: &auth.Service{
 			Users: db, Tokens: issuer, Now: clock.Now,

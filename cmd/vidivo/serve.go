@@ -121,7 +121,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	hub := &notify.Hub{}
-	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: hub, PlatformFeePercent: c.PlatformFeePercent, Logger: logger}
+	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, PlatformFeePercent: c.PlatformFeePercent, Logger: logger}
 	runner, pool, err := startJobs(ctx, db, callSvc, logger)
 	if err != nil {
 		return err
