@@ -103,9 +103,19 @@ func (s *Service) startScheduled(ctx context.Context, j ScheduledJoin, b *vidivo
 	if err != nil {
 		return nil, err
 	}
+	name := j.GuestName
+	if name == nil || *name == "" {
+		// The host's ringer names the guest: the account's name unless
+		// the guest gave another.
+		guest, err := s.Store.UserByID(ctx, b.GuestID)
+		if err != nil {
+			return nil, err
+		}
+		name = &guest.DisplayName
+	}
 	now := s.now()
 	guestUser := b.GuestID
-	c := &vidivo.Call{ID: b.ID, HostID: b.HostID, GuestID: newID(now), GuestUserID: &guestUser, GuestName: j.GuestName,
+	c := &vidivo.Call{ID: b.ID, HostID: b.HostID, GuestID: newID(now), GuestUserID: &guestUser, GuestName: name,
 		Rate: b.Rate, WindowMinutes: b.WindowMinutes, PaymentMethodID: pm, HostAccountID: host.PayoutAccountID,
 		Windows: 1, ScheduledAt: &b.StartsAt}
 	hold, err := s.placeHold(ctx, c, 0)
