@@ -112,7 +112,7 @@ func baseline(b *testing.B, engine string) (http.Handler, string) {
 	b.Helper()
 	ctx := context.Background()
 	url := sqldbtest.URL(b, engine)
-	sdb, err := sqldb.Open(ctx, url)
+	sdb, err := sqldb.Open(ctx, url, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

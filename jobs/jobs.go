@@ -13,8 +13,6 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/vidivo/vidivo"
@@ -44,14 +42,9 @@ type Runner struct {
 
 // New builds a Runner. Call Migrate before Start or any insert.
 func New(cfg Config) (*Runner, error) {
-	var driver riverdriver.Driver[*sql.Tx]
-	switch cfg.Engine {
-	case "sqlite":
-		driver = riversqlite.New(cfg.Pool)
-	case "postgres":
-		driver = riverdatabasesql.New(cfg.Pool)
-	default:
-		return nil, fmt.Errorf("jobs: unknown engine %q", cfg.Engine)
+	driver, err := newDriver(cfg.Engine, cfg.Pool)
+	if err != nil {
+		return nil, err
 	}
 	rc := &river.Config{Logger: cfg.Logger}
 	if cfg.Logger == nil {
@@ -97,18 +90,7 @@ func (r *Runner) Stop(ctx context.Context) error { return r.client.Stop(ctx) }
 // EnqueueTx inserts jobs in tx, to run at their times. It implements
 // sqldb.Enqueuer.
 func (r *Runner) EnqueueTx(ctx context.Context, tx *sql.Tx, jobs []vidivo.ScheduledJob) error {
-	params := make([]river.InsertManyParams, 0, len(jobs))
-	for _, j := range jobs {
-		args, err := riverArgs(j.Job)
-		if err != nil {
-			return err
-		}
-		params = append(params, river.InsertManyParams{Args: args, InsertOpts: &river.InsertOpts{ScheduledAt: j.RunAt}})
-	}
-	if _, err := r.client.InsertManyTx(ctx, tx, params); err != nil {
-		return fmt.Errorf("jobs: insert: %w", err)
-	}
-	return nil
+	return insertTx(ctx, r.client, tx, jobs)
 }
 
 // riverArgs wraps a domain job in its River argument type.

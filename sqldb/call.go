@@ -21,10 +21,10 @@ func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, jobs []vidivo.ScheduledJo
 	if len(jobs) == 0 {
 		return nil
 	}
-	if db.Jobs == nil {
+	if db.jobs == nil {
 		return fmt.Errorf("sqldb: %d jobs to enqueue but no job queue is configured", len(jobs))
 	}
-	if err := db.Jobs.EnqueueTx(ctx, tx, jobs); err != nil {
+	if err := db.jobs.EnqueueTx(ctx, tx, jobs); err != nil {
 		return fmt.Errorf("enqueue jobs: %w", err)
 	}
 	return nil

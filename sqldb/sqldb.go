@@ -27,32 +27,24 @@ type DB struct {
 
 	// Now is the clock used for timestamps; tests replace it.
 	Now func() time.Time
-	// Jobs enqueues background jobs inside store transactions.
+	// jobs enqueues background jobs inside store transactions.
+	jobs Enqueuer
+}
+
+// Opts are a store's options; nil means all defaults.
+type Opts struct {
+	// Jobs enqueues the background jobs that changes need, in the
+	// change's transaction. Without it, a change that needs a job fails
+	// (read-only tools and tests that never start calls need none).
 	Jobs Enqueuer
 }
 
 // Open connects to the database named by url: "sqlite:<path>" (the path is
 // created if missing) or "postgres://…". It does not migrate; call Migrate.
-func Open(ctx context.Context, url string) (*DB, error) {
-	var (
-		d   dialect
-		dsn string
-	)
-	switch {
-	case strings.HasPrefix(url, "sqlite:"):
-		path := strings.TrimPrefix(url, "sqlite:")
-		path = strings.TrimPrefix(path, "//")
-		if path == "" {
-			return nil, errors.New("sqldb: sqlite: URL needs a file path")
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("sqldb: create database directory: %w", err)
-		}
-		d, dsn = sqliteDialect{}, sqliteDSN(path)
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		d, dsn = postgresDialect{}, url
-	default:
-		return nil, errors.New(`sqldb: database URL must start with "sqlite:" or "postgres://"`)
+func Open(ctx context.Context, url string, opts *Opts) (*DB, error) {
+	d, dsn, err := parseURL(url)
+	if err != nil {
+		return nil, err
 	}
 	sqlDB, err := sql.Open(d.driver(), dsn)
 	if err != nil {
@@ -63,28 +55,63 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("sqldb: connect to %s: %w", d.name(), err)
 	}
-	return &DB{db: sqlDB, d: d, dsn: dsn, Now: time.Now}, nil
+	db := &DB{db: sqlDB, d: d, dsn: dsn, Now: time.Now}
+	if opts != nil {
+		db.jobs = opts.Jobs
+	}
+	return db, nil
 }
 
-// OpenJobPool opens a second, small connection pool on the same database
-// for the job queue. On SQLite it has a single connection, as River's
-// SQLite driver advises; writers on both pools queue on the busy timeout.
-func (db *DB) OpenJobPool(ctx context.Context) (*sql.DB, error) {
-	pool, err := sql.Open(db.d.driver(), db.dsn)
+// parseURL picks the dialect of a database URL and the driver's DSN.
+func parseURL(url string) (dialect, string, error) {
+	var (
+		d   dialect
+		dsn string
+	)
+	switch {
+	case strings.HasPrefix(url, "sqlite:"):
+		path := strings.TrimPrefix(url, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return nil, "", errors.New("sqldb: sqlite: URL needs a file path")
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, "", fmt.Errorf("sqldb: create database directory: %w", err)
+		}
+		d, dsn = sqliteDialect{}, sqliteDSN(path)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		d, dsn = postgresDialect{}, url
+	default:
+		return nil, "", errors.New(`sqldb: database URL must start with "sqlite:" or "postgres://"`)
+	}
+	return d, dsn, nil
+}
+
+// OpenJobPool opens a small connection pool for the job queue on the
+// database named by url, and names its engine ("sqlite" or "postgres").
+// On SQLite it has a single connection, as River's SQLite driver advises;
+// writers on it and on the store queue on the busy timeout. Open it before
+// the store, whose Opts.Jobs inserts through it.
+func OpenJobPool(ctx context.Context, url string) (pool *sql.DB, engine string, err error) {
+	d, dsn, err := parseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("sqldb: open job pool: %w", err)
+		return nil, "", err
+	}
+	pool, err = sql.Open(d.driver(), dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("sqldb: open job pool: %w", err)
 	}
 	conns := 4
-	if db.d.name() == "sqlite" {
+	if d.name() == "sqlite" {
 		conns = 1
 	}
 	pool.SetMaxOpenConns(conns)
 	pool.SetMaxIdleConns(conns)
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("sqldb: connect job pool: %w", err)
+		return nil, "", fmt.Errorf("sqldb: connect job pool: %w", err)
 	}
-	return pool, nil
+	return pool, d.name(), nil
 }
 
 // Engine names the database engine: "sqlite" or "postgres".

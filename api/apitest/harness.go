@@ -108,23 +108,24 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		opts = &Opts{}
 	}
 	clock := &Clock{t: time.Now().UTC().Truncate(time.Second)}
-	db := sqldbtest.New(tb, engine)
-	db.Now = clock.Now
-	issuer := &token.Issuer{Keys: TestKeys(tb), Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute, Now: clock.Now}
 	ctx := context.Background()
-	pool, err := db.OpenJobPool(ctx)
+	url := sqldbtest.URL(tb, engine)
+	pool, _, err := sqldb.OpenJobPool(ctx, url)
 	if err != nil {
 		tb.Fatalf("job pool: %v", err)
 	}
 	tb.Cleanup(func() { pool.Close() })
-	runner, err := jobs.New(jobs.Config{Engine: db.Engine(), Pool: pool})
+	// Tests work jobs themselves (Env.Jobs); the store only enqueues.
+	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool})
 	if err != nil {
 		tb.Fatalf("jobs: %v", err)
 	}
 	if err := runner.Migrate(ctx); err != nil {
 		tb.Fatalf("jobs migrate: %v", err)
 	}
-	db.Jobs = runner
+	db := sqldbtest.Open(tb, url, &sqldb.Opts{Jobs: runner})
+	db.Now = clock.Now
+	issuer := &token.Issuer{Keys: TestKeys(tb), Issuer: Issuer, Audience: Audience, TTL: 15 * time.Minute, Now: clock.Now}
 	gateway := &sandbox.Gateway{Store: db}
 	hub := &notify.Hub{}
 	discard := slog.New(slog.DiscardHandler)

@@ -137,16 +137,20 @@ func run(cfg config) int {
 		return fatal(err)
 	}
 	defer cleanup()
-	db, err := sqldb.Open(ctx, url)
-	if err != nil {
-		return fatal(err)
-	}
-	defer db.Close()
-	pool, err := db.OpenJobPool(ctx) // River's pool; also used for read-only checks
+	pool, engine, err := sqldb.OpenJobPool(ctx, url) // River's pool; also used for read-only checks
 	if err != nil {
 		return fatal(err)
 	}
 	defer pool.Close()
+	enqueuer, err := jobs.NewEnqueuer(ctx, engine, pool)
+	if err != nil {
+		return fatal(err)
+	}
+	db, err := sqldb.Open(ctx, url, &sqldb.Opts{Jobs: enqueuer})
+	if err != nil {
+		return fatal(err)
+	}
+	defer db.Close()
 	var one int
 	if err := pool.QueryRowContext(ctx, "SELECT 1 FROM calls LIMIT 1").Scan(&one); err == nil || !isMissingTable(err) {
 		return fatal(fmt.Errorf("the database is not empty (a calls table exists): give a new database (%v)", err))
@@ -161,14 +165,10 @@ func run(cfg config) int {
 	store := &timedStore{DB: db, ops: ops}
 	gw := &recordingGateway{Gateway: &sandbox.Gateway{Store: store}, rec: rec}
 	svc := &calls.Service{Store: store, Gateway: gw, RenewLead: cfg.lead, PlatformFeePercent: 10, Logger: logger}
-	runner, err := jobs.New(jobs.Config{Engine: db.Engine(), Pool: pool, Calls: svc, MaxWorkers: cfg.workers, Logger: logger})
+	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, MaxWorkers: cfg.workers, Logger: logger})
 	if err != nil {
 		return fatal(err)
 	}
-	if err := runner.Migrate(ctx); err != nil {
-		return fatal(err)
-	}
-	db.Jobs = runner
 	if err := runner.Start(ctx); err != nil {
 		return fatal(err)
 	}

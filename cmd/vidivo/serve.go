@@ -67,11 +67,8 @@ func newLogger(c *config, e env) (*slog.Logger, error) {
 }
 
 // openStore opens the configured database and brings its schema up to date.
-func openStore(ctx context.Context, c *config) (*sqldb.DB, error) {
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	db, err := sqldb.Open(ctx, c.DatabaseURL)
+func openStore(ctx context.Context, c *config, opts *sqldb.Opts) (*sqldb.DB, error) {
+	db, err := sqldb.Open(ctx, c.DatabaseURL, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +104,19 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	}
 	slog.SetDefault(logger)
 
-	db, err := openStore(ctx, c)
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	pool, engine, err := sqldb.OpenJobPool(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	enqueuer, err := jobs.NewEnqueuer(ctx, engine, pool)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, c, &sqldb.Opts{Jobs: enqueuer})
 	if err != nil {
 		return err
 	}
@@ -122,11 +131,10 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	}
 	hub := &notify.Hub{}
 	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, PlatformFeePercent: c.PlatformFeePercent, Logger: logger}
-	runner, pool, err := startJobs(ctx, db, callSvc, logger)
+	runner, err := startJobs(ctx, engine, pool, callSvc, logger)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
 	// Finish whatever a previous process left half done before serving.
 	if err := callSvc.Reconcile(ctx); err != nil {
 		slog.Warn("reconciliation left work for the job queue", "err", err)
@@ -211,28 +219,17 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 // for a long call, useless for any other.
 const guestTokenTTL = 12 * time.Hour
 
-// startJobs starts the job queue on its own small pool and lets the store
-// enqueue through it.
-func startJobs(ctx context.Context, db *sqldb.DB, svc *calls.Service, logger *slog.Logger) (*jobs.Runner, *sql.DB, error) {
-	pool, err := db.OpenJobPool(ctx)
+// startJobs starts working the job queue: the jobs the store enqueues
+// through its Enqueuer on the same pool.
+func startJobs(ctx context.Context, engine string, pool *sql.DB, svc *calls.Service, logger *slog.Logger) (*jobs.Runner, error) {
+	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, Logger: logger})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	runner, err := jobs.New(jobs.Config{Engine: db.Engine(), Pool: pool, Calls: svc, Logger: logger})
-	if err != nil {
-		pool.Close()
-		return nil, nil, err
-	}
-	if err := runner.Migrate(ctx); err != nil {
-		pool.Close()
-		return nil, nil, err
-	}
-	db.Jobs = runner
 	if err := runner.Start(ctx); err != nil {
-		pool.Close()
-		return nil, nil, fmt.Errorf("start jobs: %w", err)
+		return nil, fmt.Errorf("start jobs: %w", err)
 	}
-	return runner, pool, nil
+	return runner, nil
 }
 
 // startSignaling builds the WebSocket relay, on NATS when configured so
@@ -305,7 +302,7 @@ func cmdMigrate(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	db, err := sqldb.Open(ctx, c.DatabaseURL)
+	db, err := sqldb.Open(ctx, c.DatabaseURL, nil)
 	if err != nil {
 		return err
 	}

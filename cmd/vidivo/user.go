@@ -59,7 +59,7 @@ func cmdUserCreate(ctx context.Context, args []string, e env) error {
 		*display = *username
 	}
 
-	db, err := openStore(ctx, c)
+	db, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func cmdUserPromote(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, c)
+	db, err := openStore(ctx, c, nil)
 	if err != nil {
 		return err
 	}

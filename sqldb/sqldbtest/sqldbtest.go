@@ -44,17 +44,25 @@ func URL(tb testing.TB, engine string) string {
 	return ""
 }
 
-// New returns a migrated store on a new, empty database on engine.
+// New returns a migrated store on a new, empty database on engine, with
+// no job queue.
 func New(tb testing.TB, engine string) *sqldb.DB {
 	tb.Helper()
+	return Open(tb, URL(tb, engine), nil)
+}
+
+// Open returns a migrated store with opts on the database at url (from
+// URL), closed when the test ends.
+func Open(tb testing.TB, url string, opts *sqldb.Opts) *sqldb.DB {
+	tb.Helper()
 	ctx := context.Background()
-	db, err := sqldb.Open(ctx, URL(tb, engine))
+	db, err := sqldb.Open(ctx, url, opts)
 	if err != nil {
-		tb.Fatalf("sqldbtest: open %s: %v", engine, err)
+		tb.Fatalf("sqldbtest: open %s: %v", url, err)
 	}
 	tb.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(ctx); err != nil {
-		tb.Fatalf("sqldbtest: migrate %s: %v", engine, err)
+		tb.Fatalf("sqldbtest: migrate %s: %v", url, err)
 	}
 	return db
 }

@@ -81,7 +81,7 @@ func testMigrate(t *testing.T, engine string) {
 	const n = 4
 	dbs := make([]*sqldb.DB, n)
 	for i := range dbs {
-		db, err := sqldb.Open(ctx, url)
+		db, err := sqldb.Open(ctx, url, nil)
 		if err != nil {
 			t.Fatalf("open: %v", err)
 		}
