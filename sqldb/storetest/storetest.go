@@ -27,6 +27,12 @@ func Run(t *testing.T, engine string) {
 	t.Run("Bookings", func(t *testing.T) { testBookings(t, engine) })
 	t.Run("BookingRace", func(t *testing.T) { testBookingRace(t, engine) })
 	t.Run("EventTypes", func(t *testing.T) { testEventTypes(t, engine) })
+	t.Run("CallStart", func(t *testing.T) { testCallStart(t, engine) })
+	t.Run("CallStartAtomic", func(t *testing.T) { testCallStartAtomic(t, engine) })
+	t.Run("CallTransitions", func(t *testing.T) { testCallTransitions(t, engine) })
+	t.Run("CallLedger", func(t *testing.T) { testCallLedger(t, engine) })
+	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, engine) })
+	t.Run("IdempotencyRace", func(t *testing.T) { testIdempotencyRace(t, engine) })
 }
 
 // clock is a settable test clock.
