@@ -12,6 +12,8 @@ const (
 	MinWindowMinutes       = 1
 	MaxWindowMinutes       = 60
 	MaxLinkLabelLen        = 120
+	// MaxLinkUses bounds max_uses well inside every database's INTEGER.
+	MaxLinkUses = 1_000_000
 )
 
 // Link is a call link: a host's price for instant calls, shared as
@@ -109,8 +111,8 @@ func (in *LinkInput) Validate(hostID string, now time.Time) (*Link, error) {
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		errs = append(errs, FieldError{"expires_at", "must be in the future"})
 	}
-	if in.MaxUses != nil && *in.MaxUses < 1 {
-		errs = append(errs, FieldError{"max_uses", "must be at least 1, or null for unlimited"})
+	if in.MaxUses != nil && (*in.MaxUses < 1 || *in.MaxUses > MaxLinkUses) {
+		errs = append(errs, FieldError{"max_uses", "must be from 1 to 1000000, or null for unlimited"})
 	}
 	if in.Label != nil {
 		if fe := CheckText("label", *in.Label, TextRule{Max: MaxLinkLabelLen}); fe != nil {

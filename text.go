@@ -109,15 +109,16 @@ func NormalizeEmail(email string) string {
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
-// IsID reports whether s has the shape of a stored id (a ULID: 26
-// characters of Crockford base32). Paths whose id fails this can name no
-// record, so handlers answer 404 without asking the store.
+// IsID reports whether s has the shape of a stored id: a ULID as ids are
+// minted, 26 upper-case characters of Crockford base32. Paths whose id
+// fails this can name no record, so handlers answer 404 without asking the
+// store.
 func IsID(s string) bool {
 	if len(s) != 26 || s[0] > '7' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !strings.ContainsRune(crockford, rune(upper(s[i]))) {
+		if strings.IndexByte(crockford, s[i]) < 0 {
 			return false
 		}
 	}
@@ -125,13 +126,6 @@ func IsID(s string) bool {
 }
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-func upper(b byte) byte {
-	if 'a' <= b && b <= 'z' {
-		return b - 'a' + 'A'
-	}
-	return b
-}
 
 // IsShortCode reports whether s has the shape of a link's short code: 8 to
 // 64 base62 characters. Anything else names no link.
@@ -167,4 +161,11 @@ func CheckPaymentMethodID(id string) string {
 // characters. Callers trim spaces first. It returns what is wrong, or "".
 func CheckGuestName(name string) string {
 	return TextIssue(name, TextRule{Max: MaxDisplayNameLen})
+}
+
+// CheckNote is the one rule for a booking's note and a cancellation's
+// reason: optional, at most MaxNoteLen characters, several lines allowed,
+// no other control characters. It returns what is wrong, or "".
+func CheckNote(note string) string {
+	return TextIssue(note, TextRule{Max: MaxNoteLen, Multiline: true})
 }

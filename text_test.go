@@ -83,7 +83,7 @@ func TestIDShapes(t *testing.T) {
 		id, shortID bool
 	}{
 		{"01JD3V6Y7Q8R9S0T1V2W3X4Y5Z", true, true},
-		{"01jd3v6y7q8r9s0t1v2w3x4y5z", true, true},
+		{"01jd3v6y7q8r9s0t1v2w3x4y5z", false, true},
 		{"81JD3V6Y7Q8R9S0T1V2W3X4Y5Z", false, true}, // overflows 128 bits
 		{"01JD3V6Y7Q8R9S0T1V2W3X4Y5U", false, true}, // U is not Crockford
 		{"01JD3V6Y7Q8R9S0T1V2W3X4Y5", false, true},
@@ -107,7 +107,7 @@ func TestIDShapes(t *testing.T) {
 	}
 }
 
-func TestCheckPaymentMethodIDAndGuestName(t *testing.T) {
+func TestFieldRules(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, s string
@@ -125,6 +125,9 @@ func TestCheckPaymentMethodIDAndGuestName(t *testing.T) {
 		{"name NUL", "A\x00", vidivo.CheckGuestName, "must not contain control characters"},
 		{"name CRLF", "A\r\nB", vidivo.CheckGuestName, "must be a single line"},
 		{"name long", strings.Repeat("é", 101), vidivo.CheckGuestName, "must be at most 100 characters"},
+		{"note lines", "Agenda:\r\n\t1. goals", vidivo.CheckNote, ""},
+		{"note NUL", "a\x00", vidivo.CheckNote, "must not contain control characters"},
+		{"note long", strings.Repeat("n", 1001), vidivo.CheckNote, "must be at most 1000 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
