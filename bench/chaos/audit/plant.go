@@ -265,7 +265,7 @@ func plantBilledMinutes(s *scene) {
 
 func plantRanPastHolds(s *scene) {
 	s.ended(100, 10*time.Minute, 300, 2) // billed 5.00
-	s.c.totalCents = 200                  // cut to the two held windows
+	s.c.totalCents = 200                 // cut to the two held windows
 	s.capture(s.hold(0, 100), 0, 100)
 	s.capture(s.hold(1, 100), 1, 100)
 }
