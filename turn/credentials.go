@@ -11,8 +11,14 @@ import (
 	"time"
 )
 
-// DefaultTTL is how long minted credentials last.
-const DefaultTTL = 24 * time.Hour
+// DefaultTTL is how long minted credentials may be used to create
+// allocations: about as long as a signaling token (5 minutes to connect)
+// plus the guest's wait for the host (5 minutes until a no-show), so that
+// credentials handed out with a join are dead soon after, not for a day.
+// An allocation created in time keeps working past it (see Server); a
+// reconnect gets fresh credentials with its fresh signaling token
+// (POST /v1/calls/{id}/signaling-token).
+const DefaultTTL = 10 * time.Minute
 
 // Credentials are what a WebRTC peer needs to use the TURN server.
 type Credentials struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"syscall"
@@ -37,16 +38,30 @@ type ServerConfig struct {
 
 	// RelayIP is the IPv4 address given to peers as the relay address
 	// (XOR-RELAYED-ADDRESS), i.e. the address at which the relay ports are
-	// reachable from the internet. When empty it defaults to:
-	//   - 127.0.0.1 when Addr's host is a loopback address or "localhost";
-	//   - Addr's host when that is a specific IPv4 address;
-	//   - otherwise (all interfaces) the source address of this host's
-	//     default IPv4 route, which is logged with a warning: it is right
-	//     on a host whose public address sits on its interface, wrong
-	//     behind NAT (e.g. a cloud VM with a private address and a 1:1
-	//     public IP), where RelayIP must be set. Listen fails when no
-	//     usable address is found.
+	// reachable from the internet. When empty it defaults to 127.0.0.1 on
+	// loopback, else to the listening or default route's address (see
+	// chooseRelayIP).
 	RelayIP string
+
+	// PublicHost is the host name or address peers are told to reach the
+	// server at (the TURN URLs' host). When it is loopback ("localhost",
+	// 127.0.0.0/8, ::1) and RelayIP is empty, the relay address is
+	// 127.0.0.1 even when listening on all interfaces: a local install.
+	PublicHost string
+
+	// AllowPeers are ranges peers may be in although the default policy
+	// refuses them (loopback, private, metadata…; see Server): for tests
+	// and private deployments. Parse a setting with ParseAllowPeers.
+	AllowPeers []netip.Prefix
+
+	// UserQuota is how many live allocations one participant may hold
+	// (coturn's user-quota), across renewed credentials; zero means
+	// DefaultUserQuota, negative means no limit.
+	UserQuota int
+
+	// Now is the clock credentials are checked against; nil means
+	// time.Now.
+	Now func() time.Time
 
 	// Realm is the TURN realm; empty means DefaultRealm ("vidivo").
 	Realm string
@@ -65,13 +80,17 @@ type ServerConfig struct {
 }
 
 // Server is a running TURN server accepting credentials minted by Minter
-// with the same secret. Relayed peers are restricted: a client may create
-// permissions for (send to) public addresses and the relay address itself,
-// but not for loopback, private or link-local addresses unless the relay
-// address is of the same kind (a development or LAN deployment), nor ever
-// for link-local (cloud metadata), unspecified, multicast or broadcast
-// ones, so the relay cannot be used to reach services on the server's own
-// host or network.
+// with the same secret, at most UserQuota allocations per participant.
+//
+// Relayed peers are restricted, like coturn's denied-peer-ip: a client may
+// create permissions for (and so send to) public addresses, not for
+// loopback, private, CGNAT, link-local (cloud metadata), ULA, multicast,
+// reserved or documentation ranges, IPv4-mapped forms of these included,
+// nor for this host's other addresses, unless ServerConfig.AllowPeers
+// allows them. The relay address itself is allowed on relay ports only
+// (peers relaying through the same server reach each other there): never
+// the TURN listening port nor other services on this host. Datagrams to or
+// from a port that is not allowed are dropped.
 type Server struct {
 	turn    *pionturn.Server
 	udp     net.PacketConn
@@ -93,6 +112,9 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	if cfg.Realm == "" {
 		cfg.Realm = DefaultRealm
 	}
+	if cfg.UserQuota == 0 {
+		cfg.UserQuota = DefaultUserQuota
+	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -107,34 +129,14 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("turn: addr %q: %w", cfg.Addr, err)
 	}
-	relayIP, err := chooseRelayIP(cfg.RelayIP, bindIP, logger)
+	relayIP, err := chooseRelayIP(cfg.RelayIP, bindIP, cfg.PublicHost, detectRelayIP, logger)
 	if err != nil {
 		return nil, err
 	}
-	// Relay sockets are IPv4 (pion/turn allocates "udp4"); bind them to the
-	// listening address when that is a specific IPv4 address.
-	relayBind := "0.0.0.0"
-	switch {
-	case bindIP == nil:
-	case bindIP.IsLoopback():
-		relayBind = "127.0.0.1"
-	case bindIP.To4() != nil:
-		relayBind = bindIP.String()
-	}
-
-	var gen pionturn.RelayAddressGenerator
-	switch {
-	case cfg.MinPort == 0 && cfg.MaxPort == 0:
-		gen = &pionturn.RelayAddressGeneratorStatic{RelayAddress: relayIP, Address: relayBind}
-	case cfg.MinPort == 0 || cfg.MaxPort == 0 || cfg.MinPort > cfg.MaxPort:
-		return nil, fmt.Errorf("turn: bad relay port range %d-%d", cfg.MinPort, cfg.MaxPort)
-	default:
-		gen = &pionturn.RelayAddressGeneratorPortRange{
-			RelayAddress: relayIP, Address: relayBind, MinPort: cfg.MinPort, MaxPort: cfg.MaxPort,
-			// pion's default of 10 random tries fails easily once a small
-			// range fills up.
-			MaxRetries: max(10, 2*(int(cfg.MaxPort)-int(cfg.MinPort)+1)),
-		}
+	ports := &relayPorts{min: int(cfg.MinPort), max: int(cfg.MaxPort)}
+	gen, err := relayAddressGenerator(cfg, relayIP, relayBindAddr(bindIP, relayIP))
+	if err != nil {
+		return nil, err
 	}
 
 	listenHost := host
@@ -147,18 +149,20 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	}
 	tl := &trackingListener{Listener: tcp, conns: map[*trackedConn]struct{}{}}
 
-	factory := slogFactory{l: logger}
-	authLog := &slogLeveled{l: logger.With("scope", "auth"), errLevel: slog.LevelInfo}
-	perm := peerPermission(relayIP)
+	policy := newPeerPolicy(relayIP, udp.LocalAddr().(*net.UDPAddr).Port, cfg.AllowPeers, ports)
+	relays := &relayGenerator{RelayAddressGenerator: gen, policy: policy}
+	auth := newCredentialAuth(cfg.Secret, cfg.Now, cfg.UserQuota, logger.With("scope", "auth"))
 	srv, err := pionturn.NewServer(pionturn.ServerConfig{
 		Realm:         cfg.Realm,
-		AuthHandler:   pionturn.LongTermTURNRESTAuthHandler(string(cfg.Secret), authLog),
-		LoggerFactory: factory,
+		AuthHandler:   auth.authenticate,
+		QuotaHandler:  auth.reserve,
+		EventHandler:  auth.eventHandler(),
+		LoggerFactory: slogFactory{l: logger},
 		PacketConnConfigs: []pionturn.PacketConnConfig{{
-			PacketConn: udp, RelayAddressGenerator: gen, PermissionHandler: perm,
+			PacketConn: udp, RelayAddressGenerator: relays, PermissionHandler: policy.handler,
 		}},
 		ListenerConfigs: []pionturn.ListenerConfig{{
-			Listener: tl, RelayAddressGenerator: gen, PermissionHandler: perm,
+			Listener: tl, RelayAddressGenerator: relays, PermissionHandler: policy.handler,
 		}},
 	})
 	if err != nil {
@@ -166,8 +170,39 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		_ = tl.Close()
 		return nil, fmt.Errorf("turn: %w", err)
 	}
-	logger.Info("TURN server listening", "addr", udp.LocalAddr().String(), "relay_ip", relayIP.String(), "realm", cfg.Realm)
+	logger.Info("TURN server listening", "addr", udp.LocalAddr().String(), "relay_ip", relayIP.String(),
+		"realm", cfg.Realm, "allow_peers", cfg.AllowPeers, "user_quota", cfg.UserQuota)
 	return &Server{turn: srv, udp: udp, tcp: tl, relayIP: relayIP}, nil
+}
+
+// relayBindAddr is the address relay sockets bind to. They are IPv4
+// (pion/turn allocates "udp4"): the listening address when that is a
+// specific IPv4 address, loopback when the relay address is (nothing else
+// could reach it), else all interfaces.
+func relayBindAddr(bindIP, relayIP net.IP) string {
+	switch {
+	case relayIP.IsLoopback(), bindIP != nil && bindIP.IsLoopback():
+		return "127.0.0.1"
+	case bindIP != nil && bindIP.To4() != nil:
+		return bindIP.String()
+	}
+	return "0.0.0.0"
+}
+
+// relayAddressGenerator is pion's generator for cfg's relay ports.
+func relayAddressGenerator(cfg ServerConfig, relayIP net.IP, bind string) (pionturn.RelayAddressGenerator, error) {
+	switch {
+	case cfg.MinPort == 0 && cfg.MaxPort == 0:
+		return &pionturn.RelayAddressGeneratorStatic{RelayAddress: relayIP, Address: bind}, nil
+	case cfg.MinPort == 0 || cfg.MaxPort == 0 || cfg.MinPort > cfg.MaxPort:
+		return nil, fmt.Errorf("turn: bad relay port range %d-%d", cfg.MinPort, cfg.MaxPort)
+	}
+	return &pionturn.RelayAddressGeneratorPortRange{
+		RelayAddress: relayIP, Address: bind, MinPort: cfg.MinPort, MaxPort: cfg.MaxPort,
+		// pion's default of 10 random tries fails easily once a small
+		// range fills up.
+		MaxRetries: max(10, 2*(int(cfg.MaxPort)-int(cfg.MinPort)+1)),
+	}, nil
 }
 
 // Addr is the UDP address the server listens on; TCP listens on the same
@@ -200,57 +235,6 @@ func (s *Server) AllocationCount() int { return s.turn.AllocationCount() }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.turn.Close() })
 	return s.closeErr
-}
-
-// parseBindHost returns the IP in a listen address's host, nil for all
-// interfaces.
-func parseBindHost(host string) (net.IP, error) {
-	if host == "" {
-		return nil, nil
-	}
-	if host == "localhost" {
-		return net.IPv4(127, 0, 0, 1), nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil {
-		return nil, fmt.Errorf("host %q is not an IP address", host)
-	}
-	if ip.IsUnspecified() {
-		return nil, nil
-	}
-	return ip, nil
-}
-
-// chooseRelayIP implements ServerConfig.RelayIP's defaults.
-func chooseRelayIP(given string, bindIP net.IP, logger *slog.Logger) (net.IP, error) {
-	if given != "" {
-		ip := net.ParseIP(given)
-		if ip == nil || ip.To4() == nil || ip.IsUnspecified() {
-			return nil, fmt.Errorf("turn: relay IP %q is not a usable IPv4 address", given)
-		}
-		return ip.To4(), nil
-	}
-	switch {
-	case bindIP != nil && bindIP.IsLoopback():
-		return net.IPv4(127, 0, 0, 1).To4(), nil
-	case bindIP != nil && bindIP.To4() != nil:
-		return bindIP.To4(), nil
-	}
-	// Connecting a UDP socket sends nothing; it only picks the route, and
-	// with it the source address, towards a public address (192.0.2.1 is
-	// TEST-NET-1, RFC 5737, routed via the default route like any other).
-	c, err := net.Dial("udp4", "192.0.2.1:9")
-	if err != nil {
-		return nil, fmt.Errorf("turn: relay IP not set and no default IPv4 route to detect it from: %w", err)
-	}
-	ip := c.LocalAddr().(*net.UDPAddr).IP.To4()
-	_ = c.Close()
-	if ip == nil || ip.IsLoopback() || ip.IsUnspecified() {
-		return nil, fmt.Errorf("turn: relay IP not set and could not be detected (got %v)", ip)
-	}
-	logger.Warn("TURN relay IP not configured; using the default route's source address, which is wrong behind NAT: set the relay IP to this host's public IPv4 address",
-		"relay_ip", ip.String(), "private", ip.IsPrivate())
-	return ip, nil
 }
 
 // listenPair listens on host:port over UDP and TCP. With port 0 it picks a
@@ -288,48 +272,6 @@ func listenPair(host, port string) (net.PacketConn, net.Listener, error) {
 		lastErr = err
 	}
 	return nil, nil, fmt.Errorf("no port free over both UDP and TCP: %w", lastErr)
-}
-
-// ipClass sorts addresses for peerPermission.
-type ipClass int
-
-const (
-	classPublic ipClass = iota
-	classLoopback
-	classPrivate
-	classForbidden
-)
-
-var cgnat = &net.IPNet{IP: net.IPv4(100, 64, 0, 0).To4(), Mask: net.CIDRMask(10, 32)}
-
-func classify(ip net.IP) ipClass {
-	switch {
-	case ip.IsLoopback():
-		return classLoopback
-	case ip.IsPrivate(), cgnat.Contains(ip):
-		return classPrivate
-	case ip.IsUnspecified(), ip.IsMulticast(), ip.IsLinkLocalUnicast(), ip.IsInterfaceLocalMulticast(),
-		ip.Equal(net.IPv4bcast), ip.To4() != nil && ip.To4()[0] == 0:
-		return classForbidden
-	}
-	return classPublic
-}
-
-// peerPermission returns the PermissionHandler described on Server.
-func peerPermission(relayIP net.IP) pionturn.PermissionHandler {
-	relayClass := classify(relayIP)
-	return func(_ net.Addr, peer net.IP) bool {
-		if peer.Equal(relayIP) {
-			return true
-		}
-		switch c := classify(peer); c {
-		case classPublic:
-			return true
-		case classLoopback, classPrivate:
-			return c == relayClass
-		}
-		return false
-	}
 }
 
 // trackingListener closes the connections it accepted when it is closed

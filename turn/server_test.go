@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,10 +214,11 @@ func TestAllocateRefused(t *testing.T) {
 	}
 }
 
-// TestRelay sends a datagram from the relay to a plain UDP socket and back.
+// TestRelay sends a datagram from the relay to a plain UDP socket and back:
+// on loopback, which only an allowed range (VIDIVO_TURN_ALLOW_PEERS) opens.
 func TestRelay(t *testing.T) {
 	t.Parallel()
-	srv, w := startServer(t, turn.ServerConfig{})
+	srv, w := startServer(t, turn.ServerConfig{AllowPeers: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 	m := &turn.Minter{Secret: testSecret}
 	for _, tr := range transports {
 		t.Run(tr, func(t *testing.T) {
@@ -287,7 +289,7 @@ func TestPeerRestricted(t *testing.T) {
 			t.Errorf("CreatePermission(%s) succeeded", peer)
 		}
 	}
-	for _, peer := range []string{"198.51.100.7:9", "192.0.2.10:50000"} {
+	for _, peer := range []string{"8.8.8.8:9", "192.0.2.10:50000"} {
 		if err := client.CreatePermission(udpAddr(t, peer)); err != nil {
 			t.Errorf("CreatePermission(%s): %v", peer, err)
 		}
@@ -391,11 +393,20 @@ func TestListenConfig(t *testing.T) {
 		w := newTestWriter(t)
 		srv, err := turn.Listen(turn.ServerConfig{Addr: ":0", Secret: testSecret, Logger: testLogger(w)})
 		if err != nil {
-			t.Skipf("no relay IP detectable here: %v", err)
+			t.Fatal(err)
 		}
 		defer srv.Close()
-		if ip := srv.RelayIP(); ip.To4() == nil || ip.IsLoopback() || ip.IsUnspecified() {
+		// The default route's address, or 127.0.0.1 on a machine without
+		// one.
+		if ip := srv.RelayIP(); ip.To4() == nil || ip.IsUnspecified() {
 			t.Errorf("detected relay IP %v", ip)
+		}
+	})
+	t.Run("all interfaces, loopback public host", func(t *testing.T) {
+		t.Parallel()
+		srv, _ := startServer(t, turn.ServerConfig{Addr: ":0", PublicHost: "localhost"})
+		if got := srv.RelayIP().String(); got != "127.0.0.1" {
+			t.Errorf("RelayIP = %s, want 127.0.0.1 (documented default on loopback)", got)
 		}
 	})
 	t.Run("fixed port", func(t *testing.T) {
