@@ -54,8 +54,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var errs []vidivo.FieldError
-	if in.Email == "" {
-		errs = append(errs, vidivo.FieldError{Field: "email", Issue: "is required"})
+	// The address is looked up, not stored: it only has to be text a
+	// database can compare (the one text rule), not a valid address.
+	if fe := vidivo.CheckText("email", in.Email, vidivo.TextRule{Required: true, Max: vidivo.MaxEmailLen}); fe != nil {
+		errs = append(errs, *fe)
 	}
 	if in.Password == "" {
 		errs = append(errs, vidivo.FieldError{Field: "password", Issue: "is required"})

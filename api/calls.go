@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/billing"
@@ -218,25 +217,10 @@ type pagePagination struct {
 	Total   int `json:"total"`
 }
 
-// pageParams reads page and per_page (default 1 and 20, per_page ≤ 100).
+// pageParams reads page and per_page by the domain's one rule.
 func pageParams(r *http.Request) (page, perPage int, errs []vidivo.FieldError) {
-	page, perPage = 1, 20
 	q := r.URL.Query()
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			errs = append(errs, vidivo.FieldError{Field: "page", Issue: "must be a whole number ≥ 1"})
-		}
-		page = n
-	}
-	if v := q.Get("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			errs = append(errs, vidivo.FieldError{Field: "per_page", Issue: "must be a whole number from 1 to 100"})
-		}
-		perPage = n
-	}
-	return page, perPage, errs
+	return vidivo.ParsePage(q.Get("page"), q.Get("per_page"))
 }
 
 func (s *Server) handleCallHistory(w http.ResponseWriter, r *http.Request) error {

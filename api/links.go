@@ -175,6 +175,9 @@ func (s *Server) handleLinkGet(w http.ResponseWriter, r *http.Request) error {
 // answering 404 for an unknown or deleted link and 410 for an expired or
 // exhausted one (the link rule decides which).
 func (s *Server) viewableLink(r *http.Request, code string) (*vidivo.Link, *vidivo.User, error) {
+	if !vidivo.IsShortCode(code) {
+		return nil, nil, vidivo.Errorf(vidivo.ENOTFOUND, "link not found")
+	}
 	l, host, err := s.Links.LinkWithHost(r.Context(), code)
 	if err != nil {
 		return nil, nil, err
