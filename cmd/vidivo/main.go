@@ -18,7 +18,7 @@ Usage:
   vidivo migrate   apply database migrations and exit
   vidivo user create --email E --username U --role R [--display-name N] [--password-stdin]
   vidivo user promote [--role admin] <email or username>
-  vidivo version   print the version
+  vidivo version   print the version (also --version)
 
 Run "vidivo <command> --help" for a command's flags.
 `
@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdMigrate(ctx, args[1:], e)
 	case "user":
 		err = cmdUser(ctx, args[1:], e)
-	case "version":
+	case "version", "--version", "-version":
 		err = cmdVersion(args[1:], e)
 	case "help", "-h", "--help":
 		fmt.Fprint(e.stdout, usage)
@@ -61,8 +61,11 @@ func run(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "vidivo: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
-	if err == errHelp {
+	switch err {
+	case errHelp:
 		return 0
+	case errUsage:
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "vidivo %s: %v\n", args[0], err)

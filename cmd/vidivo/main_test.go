@@ -70,6 +70,12 @@ func TestUserCommands(t *testing.T) {
 			if code != 0 || !strings.Contains(out, "created admin ops (ops@example.com)") || strings.Contains(out, "password:") {
 				t.Fatalf("user create = %d %q %q", code, out, errOut)
 			}
+			// It says where the account went, without credentials.
+			wantDB := map[string]string{"sqlite": "in SQLite database " + strings.TrimPrefix(vars["VIDIVO_DATABASE_URL"], "sqlite:"),
+				"postgres": "in PostgreSQL database "}[engine]
+			if !strings.Contains(out, wantDB) || strings.Contains(out, "postgres://") {
+				t.Errorf("user create says %q, want it to name the database (%q)", out, wantDB)
+			}
 			code, out, _ = runCmd(t, vars, "", "user", "create", "--email", "jane@example.com", "--username", "janecoach")
 			if code != 0 || !regexp.MustCompile(`password: \S{20,}`).MatchString(out) {
 				t.Fatalf("user create with generated password = %d %q", code, out)
@@ -107,7 +113,35 @@ func TestHelpAndUsage(t *testing.T) {
 			t.Errorf("%v = %d, %q %q", args, code, out, errOut)
 		}
 	}
-	code, _, errOut := runCmd(t, nil, "", "serve", "--help")
+	for _, args := range [][]string{{"user", "--help"}, {"user", "help"}} {
+		code, out, _ := runCmd(t, nil, "", args...)
+		if code != 0 || !strings.Contains(out, "vidivo user create") || !strings.Contains(out, "vidivo user promote") {
+			t.Errorf("%v = %d %q, want the user commands", args, code, out)
+		}
+	}
+	// Commands that only open the database list only its flags.
+	for _, args := range [][]string{{"migrate", "--help"}, {"user", "create", "--help"}, {"user", "promote", "--help"}} {
+		_, _, help := runCmd(t, nil, "", args...)
+		if !strings.Contains(help, "-database-url") || strings.Contains(help, "-turn-addr") || strings.Contains(help, "-stripe-secret-key") {
+			t.Errorf("%v lists flags of other commands:\n%s", args, help)
+		}
+	}
+	// A bad command line is reported once, with exit code 2.
+	code, out, errOut := runCmd(t, nil, "", "user", "create", "--bogus")
+	if code != 2 || strings.Count(errOut, "bogus") != 1 || out != "" {
+		t.Errorf("user create --bogus = %d, stdout %q, stderr %q; want 2 and one mention of the flag", code, out, errOut)
+	}
+	if code, _, errOut = runCmd(t, nil, "", "user", "remove"); code != 2 || strings.Count(errOut, "remove") != 1 {
+		t.Errorf("user remove = %d %q, want 2 and one mention", code, errOut)
+	}
+	for _, flag := range []string{"--version", "-version", "version"} {
+		code, out, _ := runCmd(t, nil, "", flag)
+		if code != 0 || !strings.HasPrefix(out, "vidivo ") {
+			t.Errorf("%s = %d %q, want the version", flag, code, out)
+		}
+	}
+
+	code, _, errOut = runCmd(t, nil, "", "serve", "--help")
 	for _, s := range settings {
 		if !strings.Contains(errOut, "-"+s.flag) || !strings.Contains(errOut, s.env) {
 			t.Errorf("serve --help lacks %s / %s", s.flag, s.env)
@@ -115,10 +149,6 @@ func TestHelpAndUsage(t *testing.T) {
 	}
 	if code, _, _ = runCmd(t, nil, "", "bogus"); code != 2 {
 		t.Errorf("unknown command exit = %d, want 2", code)
-	}
-	code, out, _ := runCmd(t, nil, "", "version")
-	if code != 0 || !strings.HasPrefix(out, "vidivo ") {
-		t.Errorf("version = %d %q", code, out)
 	}
 	code, _, errOut = runCmd(t, map[string]string{"VIDIVO_AUTH_RATE_LIMIT": "lots"}, "", "migrate")
 	if code != 1 || !strings.Contains(errOut, "rate limit") {
