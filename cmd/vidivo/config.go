@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,15 @@ type config struct {
 	LogLevel      string
 	JWTPrivateKey string
 
+	// PublicRateLimit limits anonymous requests per client address.
+	PublicRateLimit int
+	// MetricsAddr is where /metrics is served ("" when off); MetricsAddrSet
+	// tells an address the operator chose from the default.
+	MetricsAddr    string
+	MetricsAddrSet bool
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+
 	Payments           string
 	StripeSecretKey    string
 	StripeAPIURL       string
@@ -42,6 +52,10 @@ type config struct {
 	TURNUserQuota int
 }
 
+// defaultMetricsAddr keeps /metrics on loopback. Not 9090: that is the
+// Prometheus server's own port, often on the same box.
+const defaultMetricsAddr = "127.0.0.1:9464"
+
 // setting describes one configuration value for flags, env and help.
 type setting struct {
 	env, flag, def, usage string
@@ -52,7 +66,10 @@ var settings = []setting{
 	{"VIDIVO_DATA_DIR", "data-dir", "./data", "directory for the SQLite database and generated keys"},
 	{"VIDIVO_DATABASE_URL", "database-url", "", `"sqlite:<path>" or "postgres://…"; default: SQLite file vidivo.db in the data dir`},
 	{"VIDIVO_PUBLIC_URL", "public-url", "http://localhost:8080", "URL users reach the service at; builds links and names the token issuer"},
-	{"VIDIVO_AUTH_RATE_LIMIT", "auth-rate-limit", "20", "sign-up and log-in requests per minute per IP and per account; 0 disables"},
+	{"VIDIVO_AUTH_RATE_LIMIT", "auth-rate-limit", "20", "sign-up and log-in requests per minute per IP (log-in also a quarter of it per account and IP); 0 disables"},
+	{"VIDIVO_PUBLIC_RATE_LIMIT", "public-rate-limit", "120", "anonymous requests (link info, slots, event types, joins by link) per minute per IP; 0 disables"},
+	{"VIDIVO_METRICS_ADDR", "metrics-addr", defaultMetricsAddr, `address of the /metrics listener, kept off the public one; "off" disables it`},
+	{"VIDIVO_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits, logs); default: none, the peer is the client"},
 	{"VIDIVO_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"VIDIVO_JWT_PRIVATE_KEY", "jwt-private-key", "", "PEM RSA private key(s) for access tokens, the first signs and all verify; default: generated into the data dir"},
 	{"VIDIVO_PAYMENTS", "payments", "", `payments gateway: "sandbox" or "stripe"; default: stripe when a Stripe key is set, else sandbox`},
@@ -69,12 +86,21 @@ var settings = []setting{
 	{"VIDIVO_TURN_USER_QUOTA", "turn-user-quota", "10", "live allocations one participant may hold on the embedded TURN server; 0 is no limit"},
 }
 
-// registerConfig adds every setting to fs and returns a function that
-// builds the config after fs.Parse. Defaults are shown in --help; values
-// from the environment are not, so secrets never reach the terminal.
-func registerConfig(fs *flag.FlagSet, getenv func(string) string) func() (*config, error) {
+// storeFlags are the settings of the commands that only open the
+// database (migrate, user).
+var storeFlags = []string{"data-dir", "database-url"}
+
+// registerConfig adds the settings named by only (every setting when none
+// is named) to fs as flags, and returns a function that builds the config
+// after fs.Parse; settings without a flag still come from the environment.
+// Defaults are shown in --help; values from the environment are not, so
+// secrets never reach the terminal.
+func registerConfig(fs *flag.FlagSet, getenv func(string) string, only ...string) func() (*config, error) {
 	flags := make(map[string]*string, len(settings))
 	for _, s := range settings {
+		if len(only) > 0 && !slices.Contains(only, s.flag) {
+			continue
+		}
 		usage := fmt.Sprintf("%s (env %s", s.usage, s.env)
 		if s.def != "" {
 			usage += fmt.Sprintf(", default %q", s.def)
@@ -108,6 +134,16 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string) func() (*confi
 			return nil, fmt.Errorf("auth rate limit must be a whole number ≥ 0, got %q", val["auth-rate-limit"])
 		}
 		c.AuthRateLimit = n
+		if c.PublicRateLimit, err = strconv.Atoi(val["public-rate-limit"]); err != nil || c.PublicRateLimit < 0 {
+			return nil, fmt.Errorf("public rate limit must be a whole number ≥ 0, got %q", val["public-rate-limit"])
+		}
+		c.MetricsAddr, c.MetricsAddrSet = val["metrics-addr"], given["metrics-addr"] || getenv("VIDIVO_METRICS_ADDR") != ""
+		if c.MetricsAddr == "off" {
+			c.MetricsAddr = ""
+		}
+		if c.TrustedProxies, err = parsePrefixes(val["trusted-proxies"]); err != nil {
+			return nil, fmt.Errorf("trusted proxies: %w", err)
+		}
 		fee, err := strconv.Atoi(val["platform-fee-percent"])
 		if err != nil || fee < 0 || fee > 100 {
 			return nil, fmt.Errorf("platform fee must be a whole percent from 0 to 100, got %q", val["platform-fee-percent"])
@@ -152,4 +188,25 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string) func() (*confi
 		}
 		return c, nil
 	}
+}
+
+// parsePrefixes reads comma-separated CIDRs; a bare address is a prefix of
+// its own full length.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

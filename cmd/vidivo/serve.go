@@ -18,10 +18,10 @@ import (
 	"github.com/vidivo/vidivo/api"
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/billing"
+	"github.com/vidivo/vidivo/booking"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/jobs"
 	"github.com/vidivo/vidivo/notify"
-	"github.com/vidivo/vidivo/ratelimit"
 	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/signal"
 	"github.com/vidivo/vidivo/sqldb"
@@ -33,6 +33,23 @@ import (
 // errHelp means --help was shown; the command succeeded.
 var errHelp = errors.New("help shown")
 
+// errUsage means the flag package already told the user what was wrong
+// with the command line (and showed the flags); nothing more to print.
+var errUsage = errors.New("usage shown")
+
+// parseFlags parses args into fs, mapping --help to errHelp and a bad
+// command line, already reported on fs's output, to errUsage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		return errHelp
+	}
+	return errUsage
+}
+
 // accessTokenTTL is the lifetime of access tokens.
 const accessTokenTTL = 15 * time.Minute
 
@@ -40,14 +57,11 @@ const accessTokenTTL = 15 * time.Minute
 const shutdownGrace = 25 * time.Second
 
 // parseConfig parses a command's flags into the shared configuration.
-func parseConfig(name string, args []string, e env) (*config, *flag.FlagSet, error) {
+func parseConfig(name string, args []string, e env, only ...string) (*config, *flag.FlagSet, error) {
 	fs := flag.NewFlagSet("vidivo "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	build := registerConfig(fs, e.getenv)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil, errHelp
-		}
+	build := registerConfig(fs, e.getenv, only...)
+	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
 	c, err := build()
@@ -161,7 +175,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		CursorKey:   keys.DeriveSecret("pagination cursors"),
 		Ready:       db.Ready,
 		JWKS:        keys.JWKS(),
-		Limiter:     ratelimit.New(c.AuthRateLimit, nil),
+		Limits:      api.Limits{Auth: c.AuthRateLimit, Public: c.PublicRateLimit},
 		Logger:      logger,
 		Calls:       callSvc,
 		CallStore:   db,
@@ -173,10 +187,16 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Notify:      hub,
 		Gateway:     gateway,
 		Payouts:     db,
-		Schedule:    db,
+		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: c.PublicURL},
 		EventTypes:  db,
 	}
+	srv.TrustedProxies = c.TrustedProxies
 	srv.Routes()
+	metricsAddr, stopMetrics, err := startMetrics(c, srv.MetricsHandler())
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -191,8 +211,8 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(srv.CloseStreams)
-	fmt.Fprintf(e.stdout, "vidivo listening on %s (database: %s, public URL: %s)\n", ln.Addr(), db.Engine(), c.PublicURL)
-	slog.Info("listening", "addr", ln.Addr().String(), "engine", db.Engine(), "public_url", c.PublicURL)
+	fmt.Fprintf(e.stdout, "vidivo listening on %s (database: %s, public URL: %s, metrics: %s)\n", ln.Addr(), db.Engine(), c.PublicURL, metricsAddr)
+	slog.Info("listening", "addr", ln.Addr().String(), "engine", db.Engine(), "public_url", c.PublicURL, "metrics_addr", metricsAddr)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -303,7 +323,7 @@ func newGateway(c *config, db *sqldb.DB) (billing.Gateway, error) {
 }
 
 func cmdMigrate(ctx context.Context, args []string, e env) error {
-	c, _, err := parseConfig("migrate", args, e)
+	c, _, err := parseConfig("migrate", args, e, storeFlags...)
 	if err != nil {
 		return err
 	}
