@@ -32,7 +32,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if err := s.limit(w, r, in.Email); err != nil {
+	if err := s.limitSignup(w, r); err != nil {
 		return err
 	}
 	sess, err := s.Auth.Signup(r.Context(), in)
@@ -65,7 +65,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if len(errs) > 0 {
 		return vidivo.Invalid(errs...)
 	}
-	if err := s.limit(w, r, in.Email); err != nil {
+	if err := s.limitLogin(w, r, in.Email); err != nil {
 		return err
 	}
 	sess, err := s.Auth.Login(r.Context(), in.Email, in.Password)

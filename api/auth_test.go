@@ -262,25 +262,3 @@ func TestLogout(t *testing.T) {
 			WantError(t, http.StatusBadRequest, "validation_error")
 	})
 }
-
-func TestAuthRateLimit(t *testing.T) {
-	t.Parallel()
-	e := apitest.New(t, "sqlite", &apitest.Opts{AuthRateLimit: 3})
-	login := func() *apitest.Response {
-		return e.Do(apitest.Req{Method: "POST", Path: "/v1/auth/login",
-			Body: map[string]string{"email": "nobody@example.com", "password": "whatever12345"}})
-	}
-	for range 3 {
-		login().WantError(t, http.StatusUnauthorized, "unauthorized")
-	}
-	resp := login()
-	resp.WantError(t, http.StatusTooManyRequests, "rate_limited")
-	if ra := resp.Header.Get("Retry-After"); ra == "" || ra == "0" {
-		t.Errorf("Retry-After = %q", ra)
-	}
-	// Sign-up shares the per-IP budget.
-	e.Do(apitest.Req{Method: "POST", Path: "/v1/auth/signup", Body: signupBody("late", "client")}).
-		WantError(t, http.StatusTooManyRequests, "rate_limited")
-	e.Clock.Add(time.Minute)
-	login().WantError(t, http.StatusUnauthorized, "unauthorized")
-}

@@ -48,6 +48,11 @@ func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	m.latency.WithLabelValues(method, route, code).Observe(d.Seconds())
 }
 
+// MetricsHandler serves the Prometheus metrics. The public listener does
+// not route it: serve it on a listener of its own (VIDIVO_METRICS_ADDR),
+// where only the monitoring system reaches it.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +61,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestID(r.Header.Get("X-Request-Id"))
 	w.Header().Set("X-Request-Id", id)
+	s.Headers.set(w.Header(), r.URL.Path, s.hsts)
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
 	sw := &statusWriter{ResponseWriter: w}
 
@@ -86,7 +86,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
-			slog.Duration("duration", elapsed), slog.String("remote", clientIP(r)))
+			slog.Duration("duration", elapsed), slog.String("remote", s.clientAddr(r)))
 	}()
 	s.route(sw, r)
 }
@@ -138,7 +138,8 @@ func requestID(in string) string {
 	return hex.EncodeToString(b[:])
 }
 
-// clientIP is the peer address of the request.
+// clientIP is the peer address of the request (see Server.clientAddr for
+// the client's, behind a proxy).
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -209,23 +210,4 @@ func roleList(roles []vidivo.Role) string {
 		names[i] = string(r)
 	}
 	return strings.Join(names, " or ")
-}
-
-// limit applies the auth rate limits: per client IP, and per account when
-// key is not empty. A refusal is 429 with Retry-After.
-func (s *Server) limit(w http.ResponseWriter, r *http.Request, account string) error {
-	if s.Limiter == nil {
-		return nil
-	}
-	keys := []string{"ip:" + clientIP(r)}
-	if account != "" {
-		keys = append(keys, "account:"+strings.ToLower(strings.TrimSpace(account)))
-	}
-	for _, k := range keys {
-		if ok, retry := s.Limiter.Allow(k); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())))
-			return vidivo.Errorf(vidivo.ERATELIMITED, "too many attempts; retry in %d seconds", int(retry.Seconds()))
-		}
-	}
-	return nil
 }

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/auth"
-	"github.com/vidivo/vidivo/ratelimit"
 	"github.com/vidivo/vidivo/token"
 )
 
@@ -148,33 +149,57 @@ func TestEveryLogLineHasRequestID(t *testing.T) {
 	}
 }
 
-func TestRateLimitPerAccount(t *testing.T) {
+func TestSecurityHeadersFraming(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)
-	s := &Server{Limiter: ratelimit.New(2, func() time.Time { return now })}
-	try := func(ip, email string) error {
-		r := httptest.NewRequest("POST", "/v1/auth/login", nil)
-		r.RemoteAddr = ip + ":5555"
-		return s.limit(httptest.NewRecorder(), r, email)
+	embed := SecurityHeaders{EmbedPaths: []string{"/embed/"}, EmbedOrigins: []string{"https://coach.example", "https://b.example"}}
+	deny := map[string]string{"X-Frame-Options": "DENY", "Content-Security-Policy": "frame-ancestors 'none'"}
+	tests := []struct {
+		name      string
+		publicURL string
+		headers   SecurityHeaders
+		path      string
+		want      map[string]string // "" means absent
+	}{
+		{name: "http: no HSTS", publicURL: "http://localhost:8080", path: "/healthz",
+			want: merge(deny, map[string]string{"Strict-Transport-Security": ""})},
+		{name: "https: HSTS", publicURL: "https://vidivo.example", path: "/healthz",
+			want: merge(deny, map[string]string{"Strict-Transport-Security": "max-age=31536000"})},
+		{name: "embed path framed by the allowed origins", publicURL: "http://x", headers: embed, path: "/embed/jane",
+			want: map[string]string{"X-Frame-Options": "", "Content-Security-Policy": "frame-ancestors 'self' https://coach.example https://b.example"}},
+		{name: "embed root", publicURL: "http://x", headers: embed, path: "/embed", want: map[string]string{"X-Frame-Options": ""}},
+		{name: "other paths still denied", publicURL: "http://x", headers: embed, path: "/embedded", want: deny},
+		{name: "API denied", publicURL: "http://x", headers: embed, path: "/v1/users/me", want: deny},
+		{name: "embed path without origins denied", publicURL: "http://x",
+			headers: SecurityHeaders{EmbedPaths: []string{"/embed/"}}, path: "/embed/jane", want: deny},
+		{name: "a root allow-list is ignored", publicURL: "http://x",
+			headers: SecurityHeaders{EmbedPaths: []string{"/"}, EmbedOrigins: []string{"https://a.example"}}, path: "/v1/users/me", want: deny},
 	}
-	// One account attacked from many addresses is still limited.
-	for i, ip := range []string{"10.0.0.1", "10.0.0.2"} {
-		if err := try(ip, "jane@example.com"); err != nil {
-			t.Fatalf("attempt %d: %v", i, err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := &Server{PublicURL: tt.publicURL, Headers: tt.headers, Logger: slog.New(slog.DiscardHandler)}
+			s.Routes()
+			w := serve(s, httptest.NewRequest("GET", tt.path, nil))
+			want := merge(map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}, tt.want)
+			got := map[string]string{}
+			for k := range want {
+				got[k] = w.Header().Get(k)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("GET %s (status %d) headers (-want +got):\n%s", tt.path, w.Code, diff)
+			}
+		})
 	}
-	if code := vidivo.ErrorCode(try("10.0.0.3", "JANE@example.com")); code != vidivo.ERATELIMITED {
-		t.Errorf("third attempt on one account = %q, want rate_limited", code)
+}
+
+// merge returns a copy of a with b's entries added or replaced.
+func merge(a, b map[string]string) map[string]string {
+	out := make(map[string]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
 	}
-	// Another account from a fresh address is unaffected.
-	if err := try("10.0.0.4", "sam@example.com"); err != nil {
-		t.Errorf("other account: %v", err)
+	for k, v := range b {
+		out[k] = v
 	}
-	w := httptest.NewRecorder()
-	r := httptest.NewRequest("POST", "/v1/auth/login", nil)
-	r.RemoteAddr = "10.0.0.1:1"
-	s.limit(w, r, "x@example.com")
-	if err := s.limit(w, r, "y@example.com"); vidivo.ErrorCode(err) != vidivo.ERATELIMITED || w.Header().Get("Retry-After") == "" {
-		t.Errorf("per-IP limit: %v, Retry-After %q", err, w.Header().Get("Retry-After"))
-	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -68,7 +69,10 @@ func TestOperationalEndpoints(t *testing.T) {
 	}
 
 	mustSignup(t, e, "alex", "client")
-	metrics := e.Do(apitest.Req{Method: "GET", Path: "/metrics"})
+	// The metrics listener is not the public one: serve its handler here.
+	rec := httptest.NewRecorder()
+	e.Server.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	metrics := &apitest.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 	metrics.WantStatus(t, http.StatusOK)
 	for _, want := range []string{
 		`vidivo_http_requests_total{method="POST",route="POST /v1/auth/signup",status="201"} 2`,

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -16,7 +17,6 @@ import (
 	"github.com/vidivo/vidivo/billing"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/notify"
-	"github.com/vidivo/vidivo/ratelimit"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
 )
@@ -64,14 +64,22 @@ type Server struct {
 	Ready func(ctx context.Context) error
 	// JWKS is the public key set document served at /.well-known/jwks.json.
 	JWKS []byte
-	// Limiter limits sign-up and log-in attempts; nil means no limit.
-	Limiter *ratelimit.Limiter
+	// Limits are the abuse limits per client address; the zero value
+	// limits nothing.
+	Limits Limits
+	// Headers are the security headers sent on every response.
+	Headers SecurityHeaders
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client; with none, the peer address is the client's.
+	TrustedProxies []netip.Prefix
 	// Logger receives the access log and internal errors; nil means
 	// slog.Default(). Wrap its handler in LogHandler to get request ids.
 	Logger *slog.Logger
 
 	mux     *http.ServeMux
 	metrics *metrics
+	limits  limiters
+	hsts    bool // send Strict-Transport-Security: PublicURL is https
 	// streamsDone is closed by CloseStreams: long-lived notification
 	// streams end so a graceful shutdown need not wait for them.
 	streamsDone chan struct{}
@@ -93,11 +101,12 @@ func (s *Server) Routes() {
 	s.streamsDone = make(chan struct{})
 	s.mux = http.NewServeMux()
 	s.metrics = newMetrics()
+	s.limits = newLimiters(s.Limits, s.now)
+	s.hsts = httpsOnly(s.PublicURL)
 	m := s.mux
 
 	m.HandleFunc("GET /healthz", s.handleHealthz)
 	m.Handle("GET /readyz", s.handle(s.handleReadyz))
-	m.Handle("GET /metrics", s.metrics.handler())
 	m.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
 	m.HandleFunc("GET /v1/openapi.yaml", s.handleOpenAPI)
 
@@ -111,17 +120,17 @@ func (s *Server) Routes() {
 
 	m.Handle("POST /v1/links", s.authed(s.handleLinkCreate, vidivo.RoleHost))
 	m.Handle("GET /v1/links", s.authed(s.handleLinkList, vidivo.RoleHost))
-	m.Handle("GET /v1/links/{short_code}", s.handle(s.handleLinkGet))
+	m.Handle("GET /v1/links/{short_code}", s.public(s.handle(s.handleLinkGet)))
 	m.Handle("DELETE /v1/links/{id}", s.authed(s.handleLinkDelete, vidivo.RoleHost))
 	m.Handle("POST /v1/calls/links", s.authed(s.handleCallLinkCreate, vidivo.RoleHost))
 	m.Handle("GET /v1/calls/links", s.authed(s.handleCallLinkList, vidivo.RoleHost))
 	m.Handle("DELETE /v1/calls/links/{id}", s.authed(s.handleLinkDelete, vidivo.RoleHost))
-	m.Handle("GET /v1/calls/links/{a}/{b}", s.handle(s.handleCallLinkPublic))
+	m.Handle("GET /v1/calls/links/{a}/{b}", s.public(s.handle(s.handleCallLinkPublic)))
 
 	// POST /v1/calls/join/{short_code}, /v1/calls/{id}/host-join and
 	// /v1/calls/{id}/end overlap as patterns (/v1/calls/join/end), so one
 	// pattern dispatches them; call ids are ULIDs, never "join".
-	joinLink := s.handle(s.handleCallJoin)
+	joinLink := s.public(s.handle(s.handleCallJoin))
 	hostJoin := s.authed(s.handleCallHostJoin, accountRoles...)
 	end := s.authed(s.handleCallEnd)
 	sigToken := s.authed(s.handleSignalingToken)
@@ -154,20 +163,20 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/users/me/payouts", s.authed(s.handlePayoutStatus, vidivo.RoleHost))
 	m.Handle("GET /v1/users/me/availability", s.authed(s.handleAvailabilityGet, vidivo.RoleHost))
 	m.Handle("PUT /v1/users/me/availability", s.authed(s.handleAvailabilityPut, vidivo.RoleHost))
-	m.Handle("GET /v1/schedule/{username}", s.handle(s.handleScheduleSlots))
+	m.Handle("GET /v1/schedule/{username}", s.public(s.handle(s.handleScheduleSlots)))
 	m.Handle("POST /v1/schedule/book", s.authed(s.handleScheduleBook, accountRoles...))
 	m.Handle("POST /v1/schedule/{id}/reschedule", s.authed(s.handleScheduleReschedule, accountRoles...))
 	m.Handle("GET /v1/schedule/{id}/calendar", s.authed(s.handleScheduleCalendar, accountRoles...))
 	m.Handle("GET /v1/schedule/mine", s.authed(s.handleScheduleMine, accountRoles...))
 	m.Handle("PUT /v1/schedule/{id}/cancel", s.authed(s.handleScheduleCancel, accountRoles...))
 	m.Handle("POST /v1/event_types", s.authed(s.handleEventTypeCreate, vidivo.RoleHost))
-	m.Handle("GET /v1/event_types", s.handle(s.handleEventTypeList))
-	m.Handle("GET /v1/event_types/{id}", s.handle(s.handleEventTypeGet))
+	m.Handle("GET /v1/event_types", s.public(s.handle(s.handleEventTypeList)))
+	m.Handle("GET /v1/event_types/{id}", s.public(s.handle(s.handleEventTypeGet)))
 	m.Handle("PATCH /v1/event_types/{id}", s.authed(s.handleEventTypeUpdate, vidivo.RoleHost))
-	m.Handle("GET /v1/event_type_available_times", s.handle(s.handleEventTypeAvailableTimes))
-	m.Handle("GET /v1/user_availability_schedules", s.handle(s.handleUserAvailabilitySchedules))
-	m.Handle("GET /v1/user_availability_schedules/{id}", s.handle(s.handleUserAvailabilityScheduleGet))
-	m.Handle("GET /v1/user_busy_times", s.handle(s.handleUserBusyTimes))
+	m.Handle("GET /v1/event_type_available_times", s.public(s.handle(s.handleEventTypeAvailableTimes)))
+	m.Handle("GET /v1/user_availability_schedules", s.public(s.handle(s.handleUserAvailabilitySchedules)))
+	m.Handle("GET /v1/user_availability_schedules/{id}", s.public(s.handle(s.handleUserAvailabilityScheduleGet)))
+	m.Handle("GET /v1/user_busy_times", s.public(s.handle(s.handleUserBusyTimes)))
 	if s.Signal != nil {
 		m.Handle("GET /signal/ws", s.Signal)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,7 +20,6 @@ import (
 	"github.com/vidivo/vidivo/jobs"
 	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/password"
-	"github.com/vidivo/vidivo/ratelimit"
 	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
@@ -69,6 +69,9 @@ type Env struct {
 type Opts struct {
 	// AuthRateLimit is the sign-up/log-in limit per minute; 0 means off.
 	AuthRateLimit int
+	// PublicRateLimit is the limit of anonymous requests per minute and
+	// client address; 0 means off.
+	PublicRateLimit int
 }
 
 var (
@@ -143,7 +146,7 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Now:       clock.Now,
 		Ready:     db.Ready,
 		JWKS:      issuer.Keys.JWKS(),
-		Limiter:   ratelimit.New(opts.AuthRateLimit, clock.Now),
+		Limits:    api.Limits{Auth: opts.AuthRateLimit, Public: opts.PublicRateLimit},
 		Logger:    discard,
 
 		Calls:       callSvc,
@@ -200,6 +203,10 @@ type Req struct {
 	Body   any
 	Token  string
 	Header http.Header
+	// From is the local IP address to send from, such as "127.0.0.2"
+	// (any 127/8 address reaches the server), so that a test can act as
+	// clients at several addresses; empty means the system's choice.
+	From string
 	// Unrouted marks a request that deliberately hits no documented
 	// operation (an unknown path or method): its response is not checked
 	// against the spec.
@@ -235,7 +242,7 @@ func (e *Env) Do(r Req) *Response {
 	if r.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.Token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := clientFrom(r.From).Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", r.Method, r.Path, err)
 	}
@@ -288,4 +295,14 @@ func truncate(b []byte) string {
 		return string(b[:600]) + "…"
 	}
 	return string(b)
+}
+
+// clientFrom returns a client that sends from the local IP address from;
+// "" is http.DefaultClient.
+func clientFrom(from string) *http.Client {
+	if from == "" {
+		return http.DefaultClient
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	return &http.Client{Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
 }
