@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	mrand "math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/vidivo/vidivo/bench/chaos/audit"
+)
+
+// The faults: the server is killed with SIGKILL, at a random moment, in a
+// burst of requests, while River jobs run, or with the ledger's writes
+// frozen — a connection of our own holds a lock on a table (PostgreSQL:
+// LOCK TABLE … IN EXCLUSIVE MODE; SQLite: BEGIN IMMEDIATE, the database's
+// write lock) so the server's requests and jobs pile up between a gateway
+// step and its ledger update, and the kill lands there. Then it starts
+// again on the same data.
+
+// Kill modes.
+const (
+	modeRandom = "random"
+	modeBurst  = "burst"
+	modeJobs   = "jobs_running"
+	modeFreeze = "ledger_frozen"
+)
+
+// killer kills and restarts the server until stop is done.
+func (r *run) killer(ctx, stop context.Context) {
+	for {
+		mean := float64(r.cfg.killEvery)
+		wait := time.Duration(mrand.ExpFloat64() * mean)
+		wait = max(min(wait, time.Duration(3*mean)), r.cfg.killEvery/4)
+		r.watchCrash(stop, wait)
+		if stop.Err() != nil {
+			return
+		}
+		mode := pickMode()
+		r.faultOnce(ctx, stop, mode)
+		r.restart(ctx, r.downtime())
+	}
+}
+
+// watchCrash waits d, starting the server again if it died by itself.
+func (r *run) watchCrash(stop context.Context, d time.Duration) {
+	end := time.Now().Add(d)
+	for time.Now().Before(end) && stop.Err() == nil {
+		sleep(stop, min(time.Until(end), 200*time.Millisecond))
+		if r.srv.exitedOnItsOwn() {
+			r.logf("the server exited by itself (see %s); starting it again", r.srv.logPath)
+			r.restart(context.Background(), 0)
+		}
+	}
+}
+
+func pickMode() string {
+	switch f := mrand.Float64(); {
+	case f < 0.3:
+		return modeRandom
+	case f < 0.5:
+		return modeBurst
+	case f < 0.7:
+		return modeJobs
+	default:
+		return modeFreeze
+	}
+}
+
+// downtime is how long the server stays dead: mostly a moment, sometimes
+// long enough for renewals to come due meanwhile.
+func (r *run) downtime() time.Duration {
+	switch f := mrand.Float64(); {
+	case f < 0.7:
+		return time.Duration(200+mrand.IntN(1800)) * time.Millisecond
+	case f < 0.95:
+		return time.Duration(2+mrand.IntN(6)) * time.Second
+	}
+	return min(time.Duration(15+mrand.IntN(25))*time.Second, r.cfg.killEvery)
+}
+
+func (r *run) faultOnce(ctx, stop context.Context, mode string) {
+	detail := ""
+	switch mode {
+	case modeRandom:
+	case modeBurst:
+		r.burst(ctx, stop, 8+mrand.IntN(16))
+		sleep(ctx, time.Duration(50+mrand.IntN(750))*time.Millisecond)
+	case modeJobs:
+		if !r.waitForRunningJob(ctx, 20*time.Second) {
+			detail = " (no job caught running in 20s)"
+		}
+	case modeFreeze:
+		table, release, err := r.freeze(ctx)
+		if err != nil {
+			r.logf("freeze: %v", err)
+			break
+		}
+		detail = " (" + table + ")"
+		sleep(ctx, time.Duration(500+mrand.IntN(3500))*time.Millisecond)
+		r.srv.kill()
+		release()
+		r.countKill(mode)
+		r.logf("kill -9 %s%s", mode, detail)
+		return
+	}
+	r.srv.kill()
+	r.countKill(mode)
+	r.logf("kill -9 %s%s", mode, detail)
+}
+
+func (r *run) countKill(mode string) { r.stats.add("kill."+mode, 1) }
+
+func (r *run) restart(ctx context.Context, after time.Duration) {
+	sleep(ctx, after)
+	for attempt := 1; ; attempt++ {
+		err := r.srv.start(ctx)
+		if err == nil {
+			return
+		}
+		r.stats.add("restart.failed", 1)
+		r.logf("restart %d failed: %v", attempt, err)
+		if attempt == 5 || ctx.Err() != nil {
+			r.fatal(fmt.Errorf("the server does not start again: %w", err))
+			return
+		}
+		sleep(ctx, time.Second)
+	}
+}
+
+// waitForRunningJob polls River's table until a job is running.
+func (r *run) waitForRunningJob(ctx context.Context, limit time.Duration) bool {
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) && ctx.Err() == nil {
+		var n int
+		err := r.db.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE state = 'running'").Scan(&n)
+		if err == nil && n > 0 {
+			r.stats.add("kill.jobs_running.caught", 1)
+			return true
+		}
+		sleep(ctx, 10*time.Millisecond)
+	}
+	return false
+}
+
+// freeze stops the server's writes to one table (PostgreSQL) or to the
+// whole database (SQLite) until release is called.
+func (r *run) freeze(ctx context.Context) (table string, release func(), err error) {
+	tx, err := r.freezeDB.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE takes the write lock
+	if err != nil {
+		return "", nil, err
+	}
+	table = "database write lock"
+	if r.engine == "postgres" {
+		tables := []string{"call_charges", "call_charges", "sandbox_holds", "calls"}
+		table = tables[mrand.IntN(len(tables))]
+		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '5s'"); err != nil {
+			tx.Rollback()
+			return "", nil, err
+		}
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE "+table+" IN EXCLUSIVE MODE"); err != nil {
+			tx.Rollback()
+			return "", nil, err
+		}
+	} else if _, err := tx.ExecContext(ctx, "UPDATE call_charges SET state = state WHERE 0"); err != nil {
+		tx.Rollback()
+		return "", nil, err
+	}
+	r.stats.add("freeze."+table, 1)
+	var once sync.Once
+	return table, func() { once.Do(func() { _ = tx.Rollback() }) }, nil
+}
+
+// monitor watches the live database while the server is up: an active
+// call still running liveSlack past its paid time, while the server has
+// been up at least that long, is a violation the final audit cannot see
+// (reconciliation would end it at its paid time on the last restart).
+func (r *run) monitor(stop context.Context) {
+	seen := map[string]bool{}
+	for stop.Err() == nil {
+		sleep(stop, 5*time.Second)
+		if r.srv.upFor() < r.cfg.liveSlack {
+			continue
+		}
+		for _, v := range r.activePastPaid(stop, seen) {
+			r.live = append(r.live, v)
+			r.logf("LIVE %s", v)
+		}
+	}
+}
+
+func (r *run) activePastPaid(ctx context.Context, seen map[string]bool) []audit.Violation {
+	rows, err := r.db.QueryContext(ctx, `SELECT id, active_at, windows, window_minutes FROM calls WHERE status = 'active'`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []audit.Violation
+	now := time.Now()
+	for rows.Next() {
+		var (
+			id            string
+			activeT       stamp
+			windows, mins int64
+		)
+		if err := rows.Scan(&id, &activeT, &windows, &mins); err != nil || !activeT.ok {
+			continue
+		}
+		covered := activeT.t.Add(time.Duration(windows*mins) * time.Minute)
+		if over := now.Sub(covered); over > r.cfg.liveSlack && !seen[id] {
+			seen[id] = true
+			out = append(out, audit.Violation{Kind: audit.PastPaidTime, CallID: id,
+				Detail: fmt.Sprintf("seen live: active %s past its paid time (%d × %d min from %s) with the server up %s",
+					over.Round(time.Second), windows, mins, activeT.t.Format(time.RFC3339), r.srv.upFor().Round(time.Second))})
+		}
+	}
+	return out
+}
+
+// stamp scans a timestamp of either engine: time.Time from PostgreSQL,
+// RFC 3339 text from SQLite.
+type stamp struct {
+	t  time.Time
+	ok bool
+}
+
+func (s *stamp) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*s = stamp{}
+	case time.Time:
+		*s = stamp{v.UTC(), true}
+	case string:
+		t, err := time.Parse(time.RFC3339Nano, v)
+		*s = stamp{t.UTC(), err == nil}
+		return err
+	case []byte:
+		return s.Scan(string(v))
+	default:
+		return fmt.Errorf("cannot scan %T into a time", src)
+	}
+	return nil
+}

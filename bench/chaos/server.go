@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// server is the real vidivo binary, run as `vidivo serve` in a process of
+// its own on its own data (a data dir, and a database of its own on
+// PostgreSQL), killed with SIGKILL and started again on the same data.
+type server struct {
+	bin     string
+	addr    string // 127.0.0.1:port, the same on every start
+	env     []string
+	logPath string
+
+	mu       sync.Mutex
+	cmd      *exec.Cmd
+	exited   chan struct{} // closed when the current process ends
+	killing  bool          // the current process is being killed on purpose
+	upSince  time.Time     // zero while down
+	starts   int
+	kills    int
+	crashes  int // exits nobody asked for
+	downtime time.Duration
+	maxDown  time.Duration
+	downAt   time.Time
+}
+
+// newServer prepares a server on a free loopback port with its own data
+// dir (and dbURL when not SQLite).
+func newServer(bin, workDir, dbURL string) (*server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	dataDir := filepath.Join(workDir, "data")
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"VIDIVO_ADDR=" + addr,
+		"VIDIVO_PUBLIC_URL=http://" + addr,
+		"VIDIVO_DATA_DIR=" + dataDir,
+		"VIDIVO_TURN_ADDR=off",
+		"VIDIVO_METRICS_ADDR=off",
+		"VIDIVO_PAYMENTS=sandbox",
+		"VIDIVO_AUTH_RATE_LIMIT=0",
+		"VIDIVO_LOG_LEVEL=warn",
+	}
+	if dbURL != "" {
+		env = append(env, "VIDIVO_DATABASE_URL="+dbURL)
+	}
+	return &server{bin: bin, addr: addr, env: env, logPath: filepath.Join(workDir, "server.log")}, nil
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// start runs the binary and waits until /healthz answers.
+func (s *server) start(ctx context.Context) error {
+	logf, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(logf, "=== start %d at %s\n", s.starts+1, time.Now().UTC().Format(time.RFC3339Nano))
+	cmd := exec.Command(s.bin, "serve")
+	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start vidivo: %w", err)
+	}
+	exited := make(chan struct{})
+	s.mu.Lock()
+	s.cmd, s.exited, s.killing = cmd, exited, false
+	s.starts++
+	s.mu.Unlock()
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		s.mu.Lock()
+		if !s.killing {
+			s.crashes++
+		}
+		if !s.upSince.IsZero() {
+			s.upSince, s.downAt = time.Time{}, time.Now()
+		}
+		s.mu.Unlock()
+		close(exited)
+	}()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		if s.healthy(ctx) {
+			s.mu.Lock()
+			if !s.downAt.IsZero() {
+				d := time.Since(s.downAt)
+				s.downtime += d
+				s.maxDown = max(s.maxDown, d)
+			}
+			s.upSince, s.downAt = time.Now(), time.Time{}
+			s.mu.Unlock()
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("vidivo exited during start-up (see %s)", s.logPath)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return errors.New("vidivo did not answer /healthz within 90s")
+		}
+	}
+}
+
+func (s *server) healthy(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.addr+"/healthz", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// kill sends SIGKILL (no shutdown of any kind) and waits for the process
+// to be gone.
+func (s *server) kill() {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.killing = true
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	<-exited
+	s.mu.Lock()
+	s.kills++
+	s.mu.Unlock()
+}
+
+// stop ends the server with SIGTERM, as an operator would, or SIGKILL
+// after 30 s.
+func (s *server) stop() {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.killing = true
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(30 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
+	}
+}
+
+// exitedOnItsOwn reports whether the current process has died without
+// being killed (a crash), so the caller can start it again.
+func (s *server) exitedOnItsOwn() bool {
+	s.mu.Lock()
+	exited, killing := s.exited, s.killing
+	s.mu.Unlock()
+	if exited == nil || killing {
+		return false
+	}
+	select {
+	case <-exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// upFor is how long the server has been answering, zero while down.
+func (s *server) upFor() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.upSince.IsZero() {
+		return 0
+	}
+	return time.Since(s.upSince)
+}
+
+type serverStats struct {
+	starts, kills, crashes int
+	downtime, maxDown      time.Duration
+}
+
+func (s *server) stats() serverStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return serverStats{s.starts, s.kills, s.crashes, s.downtime, s.maxDown}
+}
