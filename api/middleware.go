@@ -112,6 +112,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(probe.status)
 		return
 	}
+	if s.Pages != nil && !isAPIPath(r.URL.Path) {
+		s.Pages.ServeHTTP(w, r)
+		return
+	}
 	s.writeError(w, r, vidivo.Errorf(vidivo.ENOTFOUND, "no such route: %s %s", r.Method, r.URL.Path))
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/billing"
+	"github.com/vidivo/vidivo/booking"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/token"
@@ -45,9 +46,9 @@ type Server struct {
 	Signal http.Handler
 	// Notify carries events to users' notification streams.
 	Notify *notify.Hub
-	// Schedule keeps availability and bookings; EventTypes the durations
-	// hosts offer.
-	Schedule   vidivo.ScheduleStore
+	// Booking runs availability, slots and bookings; EventTypes keeps the
+	// durations hosts offer.
+	Booking    *booking.Service
 	EventTypes vidivo.EventTypeStore
 	// Gateway and Payouts serve host payout onboarding.
 	Gateway billing.Gateway
@@ -72,6 +73,10 @@ type Server struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client; with none, the peer address is the client's.
 	TrustedProxies []netip.Prefix
+	// Pages serves what no API route does outside /v1 (the web pages),
+	// behind the same request ids, logs, metrics and security headers;
+	// nil leaves those paths 404 in the JSON error format.
+	Pages http.Handler
 	// Logger receives the access log and internal errors; nil means
 	// slog.Default(). Wrap its handler in LogHandler to get request ids.
 	Logger *slog.Logger

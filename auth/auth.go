@@ -75,9 +75,14 @@ func (s *Service) create(ctx context.Context, in vidivo.Signup, validate func(*v
 	return u, nil
 }
 
-// Login checks an email and password and starts a session. A wrong password
-// and an unknown email answer the same EUNAUTHORIZED after the same work.
+// Login checks an email (or username) and password and starts a session.
+// A wrong password and an unknown email answer the same EUNAUTHORIZED after
+// the same work; text no account could have (empty, too long, control
+// characters) is EVALIDATION.
 func (s *Service) Login(ctx context.Context, email, pw string) (*Session, error) {
+	if err := checkLogin(email, pw); err != nil {
+		return nil, err
+	}
 	u, hash, err := s.Users.UserByLogin(ctx, email)
 	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
 		s.Hasher.DummyVerify(pw)
@@ -159,4 +164,21 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// checkLogin refuses log-in input before any lookup. The email is looked
+// up, not stored: it only has to be text a database can compare (the one
+// text rule), not a valid address.
+func checkLogin(email, pw string) error {
+	var errs []vidivo.FieldError
+	if fe := vidivo.CheckText("email", email, vidivo.TextRule{Required: true, Max: vidivo.MaxEmailLen}); fe != nil {
+		errs = append(errs, *fe)
+	}
+	if pw == "" {
+		errs = append(errs, vidivo.FieldError{Field: "password", Issue: "is required"})
+	}
+	if len(errs) > 0 {
+		return vidivo.Invalid(errs...)
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/vidivo/vidivo/stripe"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
+	"github.com/vidivo/vidivo/web"
 )
 
 // errHelp means --help was shown; the command succeeded.
@@ -191,6 +192,13 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		EventTypes:  db,
 	}
 	srv.TrustedProxies = c.TrustedProxies
+	pages := &web.Server{
+		Auth: authSvc, Users: db, Links: db, Calls: callSvc, CallStore: db,
+		GuestTokens: srv.GuestTokens, Signaling: signalMinter, TURN: turnMinter, Notify: hub,
+		Gateway: gateway, Payments: c.Payments, Limiter: srv, PublicURL: c.PublicURL, Logger: logger,
+	}
+	pages.Routes()
+	srv.Pages = pages
 	srv.Routes()
 	metricsAddr, stopMetrics, err := startMetrics(c, srv.MetricsHandler())
 	if err != nil {
