@@ -14,7 +14,9 @@ func isAPIPath(path string) bool {
 // LimitSignup applies the API's sign-up limit to a request, so the sign-up
 // page shares the API's budget. It answers ERATELIMITED (having set
 // Retry-After on w) when the client's address is over it.
-func (s *Server) LimitSignup(w http.ResponseWriter, r *http.Request) error { return s.limitSignup(w, r) }
+func (s *Server) LimitSignup(w http.ResponseWriter, r *http.Request) error {
+	return s.limitSignup(w, r)
+}
 
 // LimitLogin applies the API's log-in limits (per address, and per account
 // and address) to a request, so the log-in page shares the API's budgets.
