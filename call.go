@@ -220,6 +220,10 @@ const (
 	ChargeHold    ChargeKind = "hold"
 	ChargeCapture ChargeKind = "capture"
 	ChargeRelease ChargeKind = "release"
+	// ChargeShortfall records what an ended call's holds could not cover:
+	// billed minutes × rate less the total charged. It moves no money; it
+	// makes a cut total explicit in the ledger.
+	ChargeShortfall ChargeKind = "shortfall"
 )
 
 // ChargeState is how far a ledger entry got with the gateway.

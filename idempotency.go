@@ -8,6 +8,12 @@ import (
 // IdempotencyTTL is how long a stored response answers replays of its key.
 const IdempotencyTTL = 24 * time.Hour
 
+// IdempotencyLease is how long a claimed key whose request has not
+// finished stays "in progress". A request killed mid-way never finishes;
+// after the lease a retry with the same key and body takes the claim over
+// and runs, as Stripe's keys allow. Longer than any request runs.
+const IdempotencyLease = time.Minute
+
 // StoredResponse is the first response to a request sent with an
 // idempotency key.
 type StoredResponse struct {
@@ -20,7 +26,8 @@ type IdempotencyStore interface {
 	// ClaimIdempotencyKey reserves key for a request whose body hashes to
 	// hash. It returns nil when the caller should do the work, or the stored
 	// response to replay. A key used with a different body, or one whose
-	// first request is still running, is ECONFLICT.
+	// first request is still running (claimed less than IdempotencyLease
+	// ago), is ECONFLICT; a claim older than the lease is taken over.
 	ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (*StoredResponse, error)
 	// CompleteIdempotencyKey stores the response for replays.
 	CompleteIdempotencyKey(ctx context.Context, scope, key string, resp StoredResponse) error

@@ -27,6 +27,12 @@ type Gateway interface {
 	Capture(ctx context.Context, req CaptureRequest) error
 	// Release cancels a hold, capturing nothing.
 	Release(ctx context.Context, req ReleaseRequest) error
+	// Lookup reports what became of a hold: whether it is still held,
+	// captured (and how much) or canceled. A settlement step whose answer
+	// was lost asks this before deciding, so work the gateway already did
+	// is recorded as done rather than failed. An unknown hold is
+	// KindInvalid.
+	Lookup(ctx context.Context, holdID string) (HoldState, error)
 	// OnboardHost starts or resumes payout onboarding for a host and
 	// returns the account and the URL the host completes it at.
 	OnboardHost(ctx context.Context, req OnboardRequest) (OnboardResult, error)
@@ -57,6 +63,22 @@ type HoldRequest struct {
 type HoldResult struct {
 	HoldID     string
 	CustomerID string
+}
+
+// Hold statuses, as Lookup reports them (Stripe's PaymentIntent names).
+const (
+	HoldHeld     = "requires_capture"
+	HoldCaptured = "captured"
+	HoldCanceled = "canceled"
+)
+
+// HoldState is a hold as the gateway sees it.
+type HoldState struct {
+	HoldID string
+	// Status is HoldHeld, HoldCaptured or HoldCanceled.
+	Status   string
+	Amount   vidivo.Money
+	Captured vidivo.Money
 }
 
 // CaptureRequest captures part or all of a hold.
@@ -118,8 +140,11 @@ type Error struct {
 	// DeclineCode is the provider's reason for a decline, e.g.
 	// "insufficient_funds".
 	DeclineCode string
-	Message     string
-	Err         error
+	// Code is the provider's error code for a refused request, e.g.
+	// "resource_missing" for an unknown payment method.
+	Code    string
+	Message string
+	Err     error
 }
 
 func (e *Error) Error() string {
@@ -131,6 +156,25 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Reason is the short, stable word a client is shown for the failure: the
+// decline code of a decline ("card_declined" when the issuer gave none
+// more precise), the provider's code of a refused request
+// ("resource_missing"), or "gateway_unavailable" for an outage, so a
+// client can tell a card to replace from a moment to retry.
+func (e *Error) Reason() string {
+	switch {
+	case e.Kind == KindTemporary:
+		return "gateway_unavailable"
+	case e.Kind == KindDeclined && (e.DeclineCode == "" || e.DeclineCode == "generic_decline"):
+		return "card_declined"
+	case e.Kind == KindDeclined:
+		return e.DeclineCode
+	case e.Code != "":
+		return e.Code
+	}
+	return "invalid_request"
+}
 
 // ErrorKind returns the Kind of a gateway error, or KindTemporary for any
 // other error (a failure we cannot classify is safest retried).

@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -63,6 +64,8 @@ type Service struct {
 	RenewLead time.Duration
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// Metrics counts shortfalls; may be nil.
+	Metrics *Metrics
 }
 
 func (s *Service) now() time.Time {
@@ -89,13 +92,43 @@ func (s *Service) lead() time.Duration {
 func newID(now time.Time) string { return ulid.MustNew(ulid.Timestamp(now), rand.Reader).String() }
 
 // Idempotency keys of the gateway operations of a call: deterministic, so a
-// retry of the same step is the same operation at the gateway.
-func holdKey(callID string, window int) string {
-	return "call/" + callID + "/hold/" + strconv.Itoa(window)
+// retry of the same step is the same operation at the gateway. A hold may
+// take several attempts (a booked call's first hold after a declined card,
+// or after a hold that was released because the session never started):
+// each attempt is a new operation with a key of its own, and the capture
+// and release of a hold carry its attempt too. Attempt 0 keeps the form
+// keys had before attempts existed, so older ledgers resume unchanged.
+func holdKey(callID string, window, attempt int) string {
+	return withAttempt("call/"+callID+"/hold/"+strconv.Itoa(window), attempt)
 }
-func captureKey(callID string, window int) string {
-	return "call/" + callID + "/capture/" + strconv.Itoa(window)
+
+func withAttempt(key string, attempt int) string {
+	if attempt == 0 {
+		return key
+	}
+	return key + "/" + strconv.Itoa(attempt)
 }
-func releaseKey(callID string, window int) string {
-	return "call/" + callID + "/release/" + strconv.Itoa(window)
+
+// attemptOf is the attempt number of a hold ledger entry, read from its
+// key.
+func attemptOf(hold *vidivo.Charge) int {
+	rest, ok := strings.CutPrefix(hold.IdempotencyKey, holdKey(hold.CallID, hold.Window, 0)+"/")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil {
+		return 0
+	}
+	return n
 }
+
+// stepKey is the key of a capture or release ("capture", "release") of a
+// placed hold.
+func stepKey(hold *vidivo.Charge, step string) string {
+	return withAttempt("call/"+hold.CallID+"/"+step+"/"+strconv.Itoa(hold.Window), attemptOf(hold))
+}
+
+// shortfallKey is the key of the ledger line recording what a call's
+// holds could not cover.
+func shortfallKey(callID string) string { return "call/" + callID + "/shortfall" }

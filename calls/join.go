@@ -2,13 +2,9 @@ package calls
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/vidivo/vidivo"
-	"github.com/vidivo/vidivo/billing"
 )
 
 // JoinRequest is a guest joining through a call link.
@@ -83,7 +79,7 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (*vidivo.Call, *vid
 		c.GuestUserID = &req.UserID
 	}
 
-	hold, err := s.placeHold(ctx, c, 0)
+	hold, err := s.placeHold(ctx, c, 0, 0) // a new call: its first attempt
 	if err != nil {
 		return nil, nil, err
 	}
@@ -101,69 +97,6 @@ func (s *Service) Join(ctx context.Context, req JoinRequest) (*vidivo.Call, *vid
 	}
 	s.ring(c)
 	return c, host, nil
-}
-
-// placeHold holds window n of a call: a pending ledger entry first, then
-// the gateway, then the entry's outcome. Declines and gateway failures are
-// 402 stripe_error. Window 0's entry stays pending here: StartCall marks it
-// succeeded in the transaction that creates the call.
-func (s *Service) placeHold(ctx context.Context, c *vidivo.Call, window int) (*vidivo.Charge, error) {
-	ch := &vidivo.Charge{CallID: c.ID, Kind: vidivo.ChargeHold, Window: window,
-		Amount: billing.WindowAmount(c.Rate, c.WindowMinutes), IdempotencyKey: holdKey(c.ID, window),
-		Hold: &vidivo.HoldDetails{PaymentMethodID: c.PaymentMethodID, CustomerID: c.CustomerID,
-			HostAccountID: c.HostAccountID, GuestEmail: deref(c.GuestEmail)}}
-	if err := s.Store.AddCharge(ctx, ch); err != nil {
-		return nil, err
-	}
-	if ch.State == vidivo.ChargeSucceeded {
-		return ch, nil // placed by an earlier attempt
-	}
-	res, err := s.Gateway.Hold(ctx, holdRequest(ch))
-	if err != nil {
-		if billing.ErrorKind(err) != billing.KindTemporary {
-			if serr := s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeFailed, ""); serr != nil {
-				return nil, serr
-			}
-		}
-		// A temporary failure stays pending: the hold may exist at the
-		// gateway, and reconciliation asks again with the same key.
-		return nil, holdFailed(err)
-	}
-	ch.GatewayID, c.CustomerID = res.HoldID, res.CustomerID
-	if window > 0 {
-		if err := s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeSucceeded, res.HoldID); err != nil {
-			return nil, err
-		}
-		ch.State = vidivo.ChargeSucceeded
-	}
-	return ch, nil
-}
-
-// holdRequest is the gateway request of a hold ledger entry. It depends on
-// the entry alone, so asking again after a crash sends the same request.
-func holdRequest(ch *vidivo.Charge) billing.HoldRequest {
-	d := ch.Hold
-	return billing.HoldRequest{
-		IdempotencyKey: ch.IdempotencyKey, Amount: ch.Amount, Currency: billing.Currency,
-		PaymentMethodID: d.PaymentMethodID, CustomerID: d.CustomerID, OffSession: ch.Window > 0,
-		HostAccountID: d.HostAccountID, GuestEmail: d.GuestEmail,
-		Description: fmt.Sprintf("Vidivo call %s, window %d", ch.CallID, ch.Window+1),
-		Metadata:    map[string]string{"call_id": ch.CallID, "window": strconv.Itoa(ch.Window)},
-	}
-}
-
-// holdFailed is a failed hold as users see it: 402 stripe_error, with the
-// gateway's error kept for the log.
-func holdFailed(err error) error {
-	msg := "the payment hold could not be placed"
-	var be *billing.Error
-	if errors.As(err, &be) && be.Kind == billing.KindDeclined {
-		msg = "the payment method was declined"
-		if be.DeclineCode != "" {
-			msg += " (" + be.DeclineCode + ")"
-		}
-	}
-	return fmt.Errorf("%w: %w", vidivo.Errorf(vidivo.ESTRIPE, "%s", msg), err)
 }
 
 func deref(s *string) string {

@@ -48,8 +48,7 @@ func (s *Service) HostJoin(ctx context.Context, caller vidivo.Caller, callID str
 	if err := c.Activate(s.now()); err != nil {
 		return nil, err
 	}
-	jobs := []vidivo.ScheduledJob{s.renewalJob(c, 1)}
-	if err := s.Store.TransitionCall(ctx, c, jobs); err != nil {
+	if err := s.Store.TransitionCall(ctx, c, s.windowJobs(c, 0)); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -81,6 +80,9 @@ func (s *Service) End(ctx context.Context, caller vidivo.Caller, callID, reason 
 	if !c.CanSee(caller) {
 		return nil, vidivo.Errorf(vidivo.EFORBIDDEN, "you are not a participant in this call")
 	}
+	if err := checkClientEndReason(c, caller, reason); err != nil {
+		return nil, err
+	}
 	return s.end(ctx, c, reason, s.now())
 }
 
@@ -91,6 +93,9 @@ func (s *Service) end(ctx context.Context, c *vidivo.Call, reason string, at tim
 	holds, err := s.heldAmounts(ctx, c.ID)
 	if err != nil {
 		return nil, err
+	}
+	if c.Status == vidivo.CallActive && at.After(paidUntil(c)) {
+		at = paidUntil(c) // a call never runs past what is held
 	}
 	if err := c.End(reason, at); err != nil {
 		return nil, err

@@ -3,17 +3,29 @@ package calls
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/vidivo/vidivo"
-	"github.com/vidivo/vidivo/billing"
 )
 
-// Reconcile finishes what a crash interrupted. Run at start-up (and safe to
-// run any time, from any instance):
+// ReconcileGrace is how old a pending ledger entry must be before
+// reconciliation takes it up: younger ones most likely belong to a request
+// still in flight on this or another instance. Taking one up early is
+// safe — every step is keyed, and a first hold resolved under a join in
+// flight never starts its call — but would fail that join needlessly.
+// Short, so that a renewal interrupted by a kill is resolved well within
+// its window.
+const ReconcileGrace = 10 * time.Second
+
+// Reconcile finishes what a crash interrupted. It runs at start-up and
+// periodically (a leader-only job), and is safe to run any time, from any
+// instance:
 //
 //   - a hold left pending is asked for again with the same idempotency key
 //     and parameters, which returns the hold if it was placed; one whose
-//     call never started is then released;
+//     call never started is then released; a renewal found placed is
+//     recorded and its call's billing chain carried on (next renewal, and
+//     the end of its paid time);
 //   - captures and releases left pending are finished by settling again;
 //   - an open call whose host never came is missed; an active call whose
 //     held time ran out with no renewal is ended at the end of that time
@@ -26,7 +38,18 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	settled := map[string]bool{}
+	cutoff := s.now().Add(-ReconcileGrace)
 	for _, ch := range pending {
+		if ch.CreatedAt.After(cutoff) {
+			continue // may be in flight
+		}
+		if ch.Kind != vidivo.ChargeHold {
+			if settled[ch.CallID] {
+				continue // one settlement finishes all of a call's steps
+			}
+			settled[ch.CallID] = true
+		}
 		if err := s.reconcileCharge(ctx, ch); err != nil {
 			errs = append(errs, err)
 		}
@@ -47,20 +70,9 @@ func (s *Service) reconcileCharge(ctx context.Context, ch *vidivo.Charge) error 
 	if ch.Kind != vidivo.ChargeHold {
 		return s.Settle(ctx, ch.CallID)
 	}
-	if ch.Hold == nil {
-		return s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeFailed, "")
-	}
-	res, err := s.Gateway.Hold(ctx, holdRequest(ch))
-	if err != nil {
-		if billing.ErrorKind(err) == billing.KindTemporary {
-			return err
-		}
-		return s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeFailed, "")
-	}
-	if err := s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeSucceeded, res.HoldID); err != nil {
+	if err := s.resolveHold(ctx, ch); err != nil || ch.State != vidivo.ChargeSucceeded {
 		return err
 	}
-	ch.GatewayID, ch.State = res.HoldID, vidivo.ChargeSucceeded
 	c, err := s.Store.CallByID(ctx, ch.CallID)
 	switch {
 	case vidivo.ErrorCode(err) == vidivo.ENOTFOUND:
@@ -69,9 +81,10 @@ func (s *Service) reconcileCharge(ctx context.Context, ch *vidivo.Charge) error 
 		return err
 	case c.Status.Ended():
 		return s.Settle(ctx, c.ID)
-	case ch.Window >= c.Windows:
-		// A renewal that was placed but not recorded: record it.
-		return s.Store.RecordWindow(ctx, c.ID, ch.Window+1, c.CustomerID, nil)
+	case c.Status == vidivo.CallActive && ch.Window >= c.Windows:
+		// A renewal that was placed but not recorded: record it and carry
+		// the chain on, as the renewal would have.
+		return s.Store.RecordWindow(ctx, c.ID, ch.Window+1, c.CustomerID, s.windowJobs(c, ch.Window))
 	}
 	return nil
 }
@@ -86,7 +99,7 @@ func (s *Service) reconcileCall(ctx context.Context, c *vidivo.Call) error {
 		_, err := s.end(ctx, c, vidivo.EndNoShow, now)
 		return ignoreConflict(err)
 	case vidivo.CallActive:
-		covered := billing.WindowEnd(*c.ActiveAt, c.WindowMinutes, c.Windows-1)
+		covered := paidUntil(c)
 		if now.Before(covered) {
 			return nil // still paid for; its renewal job carries on
 		}

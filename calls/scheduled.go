@@ -99,6 +99,9 @@ func (s *Service) startScheduled(ctx context.Context, j ScheduledJoin, b *vidivo
 	if pm == "" {
 		return nil, vidivo.Invalid(vidivo.FieldError{Field: "payment_method_id", Issue: "is required: the booking has none"})
 	}
+	if issue := vidivo.CheckPaymentMethodID(pm); issue != "" {
+		return nil, vidivo.Invalid(vidivo.FieldError{Field: "payment_method_id", Issue: issue})
+	}
 	host, err := s.Store.UserByID(ctx, b.HostID)
 	if err != nil {
 		return nil, err
@@ -118,7 +121,14 @@ func (s *Service) startScheduled(ctx context.Context, j ScheduledJoin, b *vidivo
 	c := &vidivo.Call{ID: b.ID, HostID: b.HostID, GuestID: newID(now), GuestUserID: &guestUser, GuestName: name,
 		Rate: b.Rate, WindowMinutes: b.WindowMinutes, PaymentMethodID: pm, HostAccountID: host.PayoutAccountID,
 		Windows: 1, ScheduledAt: &b.StartsAt}
-	hold, err := s.placeHold(ctx, c, 0)
+	// Each try of a booking's first hold after a refused or released one
+	// is a new attempt: a new card is really asked, a released hold never
+	// reused.
+	attempt, err := s.holdAttempt(ctx, c.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	hold, err := s.placeHold(ctx, c, 0, attempt)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +138,9 @@ func (s *Service) startScheduled(ctx context.Context, j ScheduledJoin, b *vidivo
 		if vidivo.ErrorCode(err) == vidivo.ECONFLICT {
 			// The guest joined twice at once: both asked for the same hold
 			// (same key), which now belongs to the session that started.
-			return s.Store.CallByID(ctx, c.ID)
+			if started, cerr := s.Store.CallByID(ctx, c.ID); cerr == nil {
+				return started, nil
+			}
 		}
 		if rerr := s.release(ctx, c.ID, hold); rerr != nil {
 			s.log().ErrorContext(ctx, "release hold of a call that did not start", "call_id", c.ID, "err", rerr)

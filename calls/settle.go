@@ -10,10 +10,13 @@ import (
 )
 
 // Settle captures an ended call's total from its holds in window order and
-// releases the rest. Each capture and release is a ledger entry keyed by
-// its idempotency key, so running Settle again — a retry, a second
-// instance, reconciliation — finishes what is left and never repeats what
-// succeeded. It returns an error if the gateway failed; the caller retries.
+// releases the rest. A hold left pending (its gateway answer lost) is first
+// resolved by asking the gateway what became of it, so a hold placed for a
+// call that then ended is released, never left authorized. Each capture
+// and release is a ledger entry keyed by its idempotency key, so running
+// Settle again — a retry, a second instance, reconciliation — finishes
+// what is left and never repeats what succeeded. It returns an error if
+// the gateway failed; the caller retries.
 func (s *Service) Settle(ctx context.Context, callID string) error {
 	c, err := s.Store.CallByID(ctx, callID)
 	if err != nil {
@@ -26,8 +29,20 @@ func (s *Service) Settle(ctx context.Context, callID string) error {
 	if err != nil {
 		return err
 	}
+	for _, ch := range charges {
+		if ch.Kind == vidivo.ChargeHold && ch.State == vidivo.ChargePending {
+			if err := s.resolveHold(ctx, ch); err != nil {
+				return err
+			}
+		}
+	}
 	holds := succeededHolds(charges)
-	sort.SliceStable(holds, func(i, j int) bool { return holds[i].Window < holds[j].Window })
+	sort.SliceStable(holds, func(i, j int) bool {
+		if holds[i].Window != holds[j].Window {
+			return holds[i].Window < holds[j].Window
+		}
+		return attemptOf(holds[i]) < attemptOf(holds[j])
+	})
 	amounts := make([]vidivo.Money, len(holds))
 	for i, h := range holds {
 		amounts[i] = h.Amount
@@ -43,30 +58,34 @@ func (s *Service) Settle(ctx context.Context, callID string) error {
 			return err
 		}
 	}
-	return nil
+	return s.recordShortfall(ctx, c)
 }
 
 func (s *Service) capture(ctx context.Context, hold *vidivo.Charge, amount vidivo.Money) error {
 	ch := &vidivo.Charge{CallID: hold.CallID, Kind: vidivo.ChargeCapture, Window: hold.Window, Amount: amount,
-		GatewayID: hold.GatewayID, IdempotencyKey: captureKey(hold.CallID, hold.Window)}
+		GatewayID: hold.GatewayID, IdempotencyKey: stepKey(hold, "capture")}
 	return s.settleOp(ctx, ch, func() error {
 		return s.Gateway.Capture(ctx, billing.CaptureRequest{IdempotencyKey: ch.IdempotencyKey, HoldID: hold.GatewayID,
 			Amount: amount, ApplicationFee: billing.PlatformFee(amount, s.PlatformFeePercent)})
 	})
 }
 
-// release gives a placed hold back in full.
+// release gives a placed hold back in full; its ledger entry shows the
+// amount released.
 func (s *Service) release(ctx context.Context, callID string, hold *vidivo.Charge) error {
-	ch := &vidivo.Charge{CallID: callID, Kind: vidivo.ChargeRelease, Window: hold.Window,
-		GatewayID: hold.GatewayID, IdempotencyKey: releaseKey(callID, hold.Window)}
+	ch := &vidivo.Charge{CallID: callID, Kind: vidivo.ChargeRelease, Window: hold.Window, Amount: hold.Amount,
+		GatewayID: hold.GatewayID, IdempotencyKey: stepKey(hold, "release")}
 	return s.settleOp(ctx, ch, func() error {
 		return s.Gateway.Release(ctx, billing.ReleaseRequest{IdempotencyKey: ch.IdempotencyKey, HoldID: hold.GatewayID})
 	})
 }
 
 // settleOp runs one capture or release through the ledger: skipped if it
-// already succeeded, recorded as failed if the gateway refuses it for good,
-// left pending (and returned as an error) if the gateway failed for now.
+// already succeeded; recorded as succeeded if the gateway did it, or if it
+// refuses it because the work is already done (the hold is captured by
+// this amount, or canceled); recorded as failed if refused for any other
+// reason; left pending (and returned as an error) if the gateway failed for
+// now.
 func (s *Service) settleOp(ctx context.Context, ch *vidivo.Charge, do func() error) error {
 	if err := s.Store.AddCharge(ctx, ch); err != nil {
 		return err
@@ -75,12 +94,36 @@ func (s *Service) settleOp(ctx context.Context, ch *vidivo.Charge, do func() err
 		return nil
 	}
 	err := do()
-	switch {
-	case err == nil:
-		return s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeSucceeded, ch.GatewayID)
-	case billing.ErrorKind(err) == billing.KindTemporary:
+	if err != nil && billing.ErrorKind(err) == billing.KindTemporary {
 		return fmt.Errorf("calls: %s %s: %w", ch.Kind, ch.IdempotencyKey, err)
 	}
-	s.log().ErrorContext(ctx, "gateway refused a settlement step", "key", ch.IdempotencyKey, "err", err)
-	return s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeFailed, "")
+	if err != nil {
+		done, lerr := s.alreadyDone(ctx, ch)
+		if lerr != nil {
+			return fmt.Errorf("calls: %s %s: look up the hold: %w", ch.Kind, ch.IdempotencyKey, lerr)
+		}
+		if !done {
+			s.log().ErrorContext(ctx, "gateway refused a settlement step", "key", ch.IdempotencyKey, "err", err)
+			return s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeFailed, "")
+		}
+	}
+	return s.Store.SetChargeState(ctx, ch.ID, vidivo.ChargeSucceeded, ch.GatewayID)
+}
+
+// alreadyDone reports whether the gateway's books show a refused
+// settlement step as done: a capture whose hold is captured by exactly its
+// amount, a release whose hold is canceled. A lookup that fails for now is
+// returned as an error; an unknown hold is not done.
+func (s *Service) alreadyDone(ctx context.Context, ch *vidivo.Charge) (bool, error) {
+	st, err := s.Gateway.Lookup(ctx, ch.GatewayID)
+	if err != nil && billing.ErrorKind(err) == billing.KindTemporary {
+		return false, err
+	}
+	if err != nil {
+		return false, nil
+	}
+	if ch.Kind == vidivo.ChargeCapture {
+		return st.Status == billing.HoldCaptured && st.Captured == ch.Amount, nil
+	}
+	return st.Status == billing.HoldCanceled, nil
 }

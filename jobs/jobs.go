@@ -1,5 +1,6 @@
 // Package jobs runs Vidivo's background work on River: no-show detection,
-// billing-window renewals and settlement retries. Jobs are inserted in the
+// billing-window renewals, the end of a call's paid time, settlement
+// retries and continuous reconciliation. Jobs are inserted in the
 // same transaction as the change that needs them (EnqueueTx), on SQLite
 // with riversqlite and on PostgreSQL with riverdatabasesql, so both engines
 // share one *sql.Tx-based store.
@@ -46,7 +47,8 @@ func New(cfg Config) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc := &river.Config{Logger: cfg.Logger}
+	rc := &river.Config{Logger: cfg.Logger, JobTimeout: JobTimeout, RescueStuckJobsAfter: RescueStuckJobsAfter,
+		RetryPolicy: retryPolicy{}}
 	if cfg.Logger == nil {
 		rc.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -54,13 +56,16 @@ func New(cfg Config) (*Runner, error) {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &noShowWorker{calls: cfg.Calls})
 		river.AddWorker(workers, &renewWorker{calls: cfg.Calls})
+		river.AddWorker(workers, &paidTimeWorker{calls: cfg.Calls})
 		river.AddWorker(workers, &settleWorker{calls: cfg.Calls})
+		river.AddWorker(workers, &reconcileWorker{calls: cfg.Calls})
 		max := cfg.MaxWorkers
 		if max == 0 {
 			max = 50
 		}
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max}}
+		rc.PeriodicJobs = []*river.PeriodicJob{reconcileJob()}
 	}
 	client, err := river.NewClient(driver, rc)
 	if err != nil {
@@ -102,23 +107,33 @@ func riverArgs(j vidivo.Job) (river.JobArgs, error) {
 		return renewArgs(j), nil
 	case vidivo.SettleJob:
 		return settleArgs(j), nil
+	case calls.PaidTimeJob:
+		return paidTimeArgs(j), nil
 	}
 	return nil, fmt.Errorf("jobs: no worker for %T", j)
 }
 
 // The River argument types: the domain jobs, with River's insert options.
 type (
-	noShowArgs vidivo.NoShowJob
-	renewArgs  vidivo.RenewHoldJob
-	settleArgs vidivo.SettleJob
+	noShowArgs   vidivo.NoShowJob
+	renewArgs    vidivo.RenewHoldJob
+	settleArgs   vidivo.SettleJob
+	paidTimeArgs calls.PaidTimeJob
 )
 
-func (noShowArgs) Kind() string { return vidivo.NoShowJob{}.Kind() }
-func (renewArgs) Kind() string  { return vidivo.RenewHoldJob{}.Kind() }
-func (settleArgs) Kind() string { return vidivo.SettleJob{}.Kind() }
+func (noShowArgs) Kind() string   { return vidivo.NoShowJob{}.Kind() }
+func (renewArgs) Kind() string    { return vidivo.RenewHoldJob{}.Kind() }
+func (settleArgs) Kind() string   { return vidivo.SettleJob{}.Kind() }
+func (paidTimeArgs) Kind() string { return calls.PaidTimeJob{}.Kind() }
 
-// A renewal of one window is one job, however often it is enqueued.
+// A renewal of one window is one job, however often it is enqueued: the
+// renewal and reconciliation may both carry a call's chain on.
 func (renewArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// The end of one window's paid time is one job, likewise.
+func (paidTimeArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
@@ -138,6 +153,15 @@ type renewWorker struct {
 
 func (w *renewWorker) Work(ctx context.Context, job *river.Job[renewArgs]) error {
 	return w.calls.RenewHold(ctx, job.Args.CallID, job.Args.Window)
+}
+
+type paidTimeWorker struct {
+	river.WorkerDefaults[paidTimeArgs]
+	calls *calls.Service
+}
+
+func (w *paidTimeWorker) Work(ctx context.Context, job *river.Job[paidTimeArgs]) error {
+	return w.calls.EndUnpaid(ctx, job.Args.CallID, job.Args.Window)
 }
 
 type settleWorker struct {

@@ -9,6 +9,7 @@ package sandbox
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -49,6 +50,32 @@ var declines = map[string]string{
 	"pm_card_chargeDeclinedExpiredCard":       "expired_card",
 	"pm_card_chargeDeclinedLostCard":          "lost_card",
 	"pm_card_chargeDeclinedStolenCard":        "stolen_card",
+	"pm_card_chargeDeclinedFraudulent":        "fraudulent",
+	"pm_card_chargeDeclinedIncorrectCvc":      "incorrect_cvc",
+	"pm_card_authenticationRequired":          "authentication_required",
+}
+
+// accepted lists Stripe's test payment methods that hold successfully.
+// Any other id is unknown, and refused as Stripe refuses one that does not
+// exist (resource_missing), so a typo never passes in the sandbox.
+var accepted = map[string]bool{
+	"pm_card_visa": true, "pm_card_visa_debit": true, "pm_card_mastercard": true,
+	"pm_card_mastercard_debit": true, "pm_card_mastercard_prepaid": true, "pm_card_amex": true,
+	"pm_card_discover": true, "pm_card_diners": true, "pm_card_jcb": true, "pm_card_unionpay": true,
+	"pm_card_us": true, "pm_card_gb": true, "pm_card_ca": true, "pm_card_fr": true, "pm_card_de": true,
+}
+
+// checkPaymentMethod refuses a payment method the sandbox does not know,
+// and declines the test cards that are declined.
+func checkPaymentMethod(id string) error {
+	if code, ok := declines[id]; ok {
+		return &billing.Error{Kind: billing.KindDeclined, DeclineCode: code, Message: "your card was declined"}
+	}
+	if !accepted[id] {
+		return &billing.Error{Kind: billing.KindInvalid, Code: "resource_missing",
+			Message: fmt.Sprintf("no such payment method: %q", id)}
+	}
+	return nil
 }
 
 // FailNext makes the next n calls of op ("hold", "capture", "release", or
@@ -103,11 +130,8 @@ func (g *Gateway) Hold(ctx context.Context, req billing.HoldRequest) (billing.Ho
 	if err := g.injected("hold"); err != nil {
 		return billing.HoldResult{}, err
 	}
-	if !strings.HasPrefix(req.PaymentMethodID, "pm_") {
-		return billing.HoldResult{}, &billing.Error{Kind: billing.KindInvalid, Message: "no such payment method: " + req.PaymentMethodID}
-	}
-	if code, ok := declines[req.PaymentMethodID]; ok {
-		return billing.HoldResult{}, &billing.Error{Kind: billing.KindDeclined, DeclineCode: code, Message: "your card was declined"}
+	if err := checkPaymentMethod(req.PaymentMethodID); err != nil {
+		return billing.HoldResult{}, err
 	}
 	if req.Amount <= 0 {
 		return billing.HoldResult{}, &billing.Error{Kind: billing.KindInvalid, Message: "amount must be positive"}
@@ -145,6 +169,20 @@ func (g *Gateway) settle(ctx context.Context, op, key, holdID string, amount vid
 		return &billing.Error{Kind: billing.KindTemporary, Message: "sandbox store", Err: err}
 	}
 	return nil
+}
+
+// Lookup implements billing.Gateway: the hold as the sandbox's books hold
+// it.
+func (g *Gateway) Lookup(ctx context.Context, holdID string) (billing.HoldState, error) {
+	amount, captured, status, err := g.Store.SandboxHold(ctx, holdID)
+	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
+		return billing.HoldState{}, &billing.Error{Kind: billing.KindInvalid, Code: "resource_missing",
+			Message: "no such hold: " + holdID, Err: err}
+	}
+	if err != nil {
+		return billing.HoldState{}, &billing.Error{Kind: billing.KindTemporary, Message: "sandbox store", Err: err}
+	}
+	return billing.HoldState{HoldID: holdID, Status: status, Amount: amount, Captured: captured}, nil
 }
 
 // OnboardHost implements billing.Gateway: onboarding completes at once.

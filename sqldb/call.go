@@ -68,6 +68,10 @@ func (db *DB) StartScheduledCall(ctx context.Context, c *vidivo.Call, hold *vidi
 	return nil
 }
 
+// errHoldGone refuses to start a call on a first hold that is no longer
+// pending: reconciliation found it orphaned and released it.
+var errHoldGone = vidivo.Errorf(vidivo.ECONFLICT, "the payment hold was released before the call started; join again")
+
 // insertCall stores a new call in waiting with its first hold marked
 // succeeded and its jobs.
 func (db *DB) insertCall(ctx context.Context, tx *sql.Tx, c *vidivo.Call, hold *vidivo.Charge, jobs []vidivo.ScheduledJob) error {
@@ -86,9 +90,18 @@ func (db *DB) insertCall(ctx context.Context, tx *sql.Tx, c *vidivo.Call, hold *
 	if err != nil {
 		return fmt.Errorf("insert call: %w", err)
 	}
-	if err := db.setChargeState(ctx, tx, hold.ID, vidivo.ChargeSucceeded, hold.GatewayID); err != nil {
-		return err
+	// Compare-and-set from pending: a hold that reconciliation resolved
+	// meanwhile (and is releasing, as its call did not exist) must not
+	// start a call.
+	q = db.d.rebind(`UPDATE call_charges SET state = 'succeeded', gateway_id = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
+	res, err := tx.ExecContext(ctx, q, hold.GatewayID, ts(now), hold.ID)
+	if err != nil {
+		return fmt.Errorf("mark first hold placed: %w", err)
 	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errHoldGone
+	}
+	hold.State = vidivo.ChargeSucceeded
 	return db.enqueue(ctx, tx, jobs)
 }
 

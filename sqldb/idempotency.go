@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/vidivo/vidivo"
 )
@@ -12,7 +13,9 @@ var _ vidivo.IdempotencyStore = (*DB)(nil)
 
 // ClaimIdempotencyKey implements vidivo.IdempotencyStore. The claim is an
 // insert on the (scope, key) primary key, so two concurrent first requests
-// cannot both proceed.
+// cannot both proceed. An unfinished claim older than the lease belongs to
+// a request that died: a retry takes it over with a compare-and-set on its
+// claim time, so of two racing retries only one does.
 func (db *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (*vidivo.StoredResponse, error) {
 	var stored *vidivo.StoredResponse
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -25,9 +28,10 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) 
 			gotHash string
 			status  int
 			body    []byte
+			claimed scanTime
 		)
-		q = db.d.rebind(`SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?` + db.d.forUpdate())
-		err := tx.QueryRowContext(ctx, q, scope, key).Scan(&gotHash, &status, &body)
+		q = db.d.rebind(`SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE scope = ? AND key = ?` + db.d.forUpdate())
+		err := tx.QueryRowContext(ctx, q, scope, key).Scan(&gotHash, &status, &body, &claimed)
 		switch {
 		case errNoRows(err):
 			q = db.d.rebind(`INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES (?, ?, ?, ?)`)
@@ -40,8 +44,10 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) 
 			return err
 		case gotHash != hash:
 			return vidivo.Errorf(vidivo.ECONFLICT, "this idempotency key was used with a different request")
-		case status == 0:
+		case status == 0 && claimed.Time.After(now.Add(-vidivo.IdempotencyLease)):
 			return vidivo.Errorf(vidivo.ECONFLICT, "a request with this idempotency key is in progress")
+		case status == 0:
+			return db.takeOverClaim(ctx, tx, scope, key, claimed.Time, now)
 		}
 		stored = &vidivo.StoredResponse{Status: status, Body: body}
 		return nil
@@ -50,6 +56,20 @@ func (db *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) 
 		return nil, fmt.Errorf("sqldb: claim idempotency key: %w", err)
 	}
 	return stored, nil
+}
+
+// takeOverClaim renews a claim whose lease ran out, if no one else renewed
+// it first.
+func (db *DB) takeOverClaim(ctx context.Context, tx *sql.Tx, scope, key string, claimed, now time.Time) error {
+	q := db.d.rebind(`UPDATE idempotency_keys SET created_at = ? WHERE scope = ? AND key = ? AND status = 0 AND created_at = ?`)
+	res, err := tx.ExecContext(ctx, q, ts(now), scope, key, ts(claimed))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return vidivo.Errorf(vidivo.ECONFLICT, "a request with this idempotency key is in progress")
+	}
+	return nil
 }
 
 // CompleteIdempotencyKey implements vidivo.IdempotencyStore.
