@@ -187,7 +187,7 @@ cpu_ticks() {
 # payments use the sandbox; settings this vidivo does not have are ignored.
 vidivo_env() {
 	VENV=("VIDIVO_DATA_DIR=$1" "VIDIVO_DATABASE_URL=$2" "VIDIVO_LOG_LEVEL=$3"
-		VIDIVO_ADDR=127.0.0.1:0 VIDIVO_AUTH_RATE_LIMIT=0 VIDIVO_TURN_ADDR=off VIDIVO_PAYMENTS=sandbox)
+		VIDIVO_ADDR=127.0.0.1:0 VIDIVO_AUTH_RATE_LIMIT=0 VIDIVO_PUBLIC_RATE_LIMIT=0 VIDIVO_TURN_ADDR=off VIDIVO_PAYMENTS=sandbox)
 }
 
 # start_vidivo NAME DATADIR DBURL LEVEL: starts vidivo serve.

@@ -90,7 +90,7 @@ bench() {
 	echo "--- $name"
 	mkdir -p "$work/$name"
 	env VIDIVO_DATA_DIR="$work/$name" VIDIVO_DATABASE_URL="$dburl" VIDIVO_ADDR=127.0.0.1:0 \
-		VIDIVO_AUTH_RATE_LIMIT=0 VIDIVO_TURN_ADDR=off VIDIVO_PAYMENTS=sandbox \
+		VIDIVO_AUTH_RATE_LIMIT=0 VIDIVO_PUBLIC_RATE_LIMIT=0 VIDIVO_TURN_ADDR=off VIDIVO_PAYMENTS=sandbox \
 		"$work/vidivo" serve >"$work/$name.stdout" 2>/dev/null &
 	server_pid=$!
 	for _ in $(seq 300); do

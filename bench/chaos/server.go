@@ -55,6 +55,7 @@ func newServer(bin, workDir, dbURL string) (*server, error) {
 		"VIDIVO_METRICS_ADDR=off",
 		"VIDIVO_PAYMENTS=sandbox",
 		"VIDIVO_AUTH_RATE_LIMIT=0",
+		"VIDIVO_PUBLIC_RATE_LIMIT=0",
 		"VIDIVO_LOG_LEVEL=warn",
 	}
 	if dbURL != "" {
