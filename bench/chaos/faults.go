@@ -87,8 +87,8 @@ func (r *run) faultOnce(ctx, stop context.Context, mode string) {
 		r.burst(ctx, stop, 8+mrand.IntN(16))
 		sleep(ctx, time.Duration(50+mrand.IntN(750))*time.Millisecond)
 	case modeJobs:
-		if !r.waitForRunningJob(ctx, 20*time.Second) {
-			detail = " (no job caught running in 20s)"
+		if limit := min(20*time.Second, r.cfg.killEvery); !r.waitForRunningJob(ctx, limit) {
+			detail = fmt.Sprintf(" (no job caught running in %s)", limit)
 		}
 	case modeFreeze:
 		table, release, err := r.freeze(ctx)

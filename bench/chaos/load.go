@@ -162,8 +162,8 @@ func (r *run) end(ctx context.Context, id string, a *account, reason string) {
 
 // bookedCall books a call starting within the minute with a bookable host
 // and runs it: both join (the host first, sometimes), it runs, one side
-// ends it. One booking in five is made with a card that is declined: the
-// guest's first join fails, and the guest joins again with a good card.
+// ends it. In one booking in five the guest first joins with a card that
+// is declined, then again with a good one.
 // It returns false when no host is free soon enough.
 func (r *run) bookedCall(ctx, stop context.Context, client *account) bool {
 	h := r.bookableHost()
@@ -182,13 +182,8 @@ func (r *run) bookedCall(ctx, stop context.Context, client *account) bool {
 	h.nextFree = start.Add(5*time.Minute + time.Second)
 	h.bookMu.Unlock()
 
-	card := "pm_card_visa"
-	badCard := mrand.Float64() < 0.2
-	if badCard {
-		card = declinedCards[0]
-	}
 	body := map[string]any{"host_username": h.username, "scheduled_at": start.UTC().Format(time.RFC3339),
-		"duration_minutes": 5, "payment_method_id": card}
+		"duration_minutes": 5, "payment_method_id": "pm_card_visa"}
 	rep, err := r.as(ctx, client, request{method: "POST", path: "/v1/schedule/book", body: body})
 	if err != nil || rep.status != http.StatusCreated {
 		r.stats.add(fmt.Sprintf("book.%d_%s", rep.status, rep.code()), 1)
@@ -209,8 +204,9 @@ func (r *run) bookedCall(ctx, stop context.Context, client *account) bool {
 		return true
 	}
 	var pm map[string]any
-	if badCard {
-		if r.scheduledJoin(ctx, client, id, nil, "guest_bad_card") {
+	if mrand.Float64() < 0.2 {
+		// A declined card first; then the guest joins with a good one.
+		if r.scheduledJoin(ctx, client, id, map[string]any{"payment_method_id": declinedCards[0]}, "guest_bad_card") {
 			r.stats.add("book.declined_card_joined", 1) // should have been refused
 		}
 		pm = map[string]any{"payment_method_id": "pm_card_visa"}
