@@ -64,7 +64,12 @@ func TestE2ETwoInstancesOverNATS(t *testing.T) {
 
 	// PostgreSQL when the tests have one, else both processes on one SQLite
 	// file in the shared data dir.
-	env := []string{"VIDIVO_NATS_URL=" + natsTestURL}
+	// Each instance runs its own TURN server, both with relay address
+	// 127.0.0.1: a TURN server opens its relay address on its own relay
+	// ports only, so the guest's relay reaches the host's, on the other
+	// server, only with loopback allowed (in a real fleet each instance
+	// has its own public relay address).
+	env := []string{"VIDIVO_NATS_URL=" + natsTestURL, "VIDIVO_TURN_ALLOW_PEERS=127.0.0.0/8"}
 	if os.Getenv(sqldbtest.EnvPostgres) != "" {
 		env = append(env, "VIDIVO_DATABASE_URL="+sqldbtest.URL(t, "postgres"))
 	}
