@@ -35,6 +35,9 @@ type ScheduledCall struct {
 	Rate            Money
 	WindowMinutes   int
 	PaymentMethodID *string
+	// CustomerID is the payment provider's customer the payment method
+	// was saved to when it was verified at booking; nil if none was.
+	CustomerID *string
 	// Sequence counts changes, for calendar updates.
 	Sequence     int
 	CanceledBy   *string
@@ -43,7 +46,21 @@ type ScheduledCall struct {
 	Rescheduled  bool
 	// HostJoinedAt is set when the host joined before the guest.
 	HostJoinedAt *time.Time
-	CreatedAt    time.Time
+	// CallStartedAt is set when the booking's call started (the guest
+	// joined): from then on it can be neither canceled nor rescheduled.
+	CallStartedAt *time.Time
+	CreatedAt     time.Time
+}
+
+// BookingLimits are a host's rules that the store checks inside the
+// transaction that books, so racing bookings cannot get past them.
+type BookingLimits struct {
+	// Margin is time kept free between a booking and every other
+	// confirmed booking of the host (the larger of the host's buffers).
+	Margin time.Duration
+	// MaxUpcomingPerGuest caps the guest's confirmed bookings with the
+	// host that have not started yet, this one included; 0 means no cap.
+	MaxUpcomingPerGuest int
 }
 
 // IsParticipant reports whether the user is the booking's host or guest.
@@ -78,14 +95,20 @@ type ScheduleStore interface {
 	PutAvailability(ctx context.Context, userID string, doc []byte) error
 	// Availability returns the stored document, or ENOTFOUND.
 	Availability(ctx context.Context, userID string) ([]byte, error)
-	// Book stores a confirmed booking unless it overlaps another confirmed
-	// booking of the host (ECONFLICT). The guarantee is the database's.
-	Book(ctx context.Context, b *ScheduledCall) error
-	// Reschedule cancels old (as rescheduled) and books next in one
-	// transaction: if next conflicts, nothing changes (ECONFLICT).
-	Reschedule(ctx context.Context, oldID, by string, next *ScheduledCall) error
-	// CancelBooking cancels a confirmed booking; ECONFLICT if it is not
-	// confirmed any more.
+	// Book stores a confirmed booking. Returns ECONFLICT if it overlaps
+	// another confirmed booking of the host or comes within lim.Margin of
+	// one, and EFORBIDDEN if the guest would have more than
+	// lim.MaxUpcomingPerGuest upcoming bookings with the host. The checks
+	// and the insert are one serialised transaction per host; the
+	// no-overlap guarantee is the database's.
+	Book(ctx context.Context, b *ScheduledCall, lim BookingLimits) error
+	// Reschedule cancels old (as rescheduled) and books next under lim in
+	// one transaction: if either step fails, nothing changes. Returns
+	// ECONFLICT as CancelBooking and Book do, and EFORBIDDEN as Book.
+	Reschedule(ctx context.Context, oldID, by string, next *ScheduledCall, lim BookingLimits) error
+	// CancelBooking cancels a booking that is confirmed, has not started
+	// and whose call does not exist, as one compare-and-set. Returns
+	// ENOTFOUND, or ECONFLICT saying which condition failed.
 	CancelBooking(ctx context.Context, id, by string, reason *string) (*ScheduledCall, error)
 	// Booking returns ENOTFOUND if there is no such booking.
 	Booking(ctx context.Context, id string) (*ScheduledCall, error)

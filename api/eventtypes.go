@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/vidivo/vidivo"
@@ -25,75 +24,6 @@ func (s *Server) userURI(id string) string      { return s.PublicURL + "/v1/user
 func (s *Server) eventTypeURI(id string) string { return s.PublicURL + "/v1/event_types/" + id }
 
 var ulidRE = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
-
-// hostByRef finds a host by username, user id or user URI: 404 for anyone
-// who is not a host (or an admin).
-func (s *Server) hostByRef(ctx context.Context, ref string) (*vidivo.User, error) {
-	if i := strings.LastIndex(ref, "/v1/users/"); i >= 0 {
-		ref = ref[i+len("/v1/users/"):]
-	}
-	if ulidRE.MatchString(ref) {
-		u, err := s.Users.UserByID(ctx, ref)
-		switch {
-		case err == nil && (u.Role == vidivo.RoleHost || u.Role == vidivo.RoleAdmin):
-			return u, nil
-		case err != nil && vidivo.ErrorCode(err) != vidivo.ENOTFOUND:
-			return nil, err
-		}
-	}
-	return s.bookableHost(ctx, ref)
-}
-
-// hostEventType finds one of host's event types by id or slug, or
-// ENOTFOUND. It may be inactive.
-func (s *Server) hostEventType(ctx context.Context, host *vidivo.User, ref string) (*vidivo.EventType, error) {
-	st := s.EventTypes
-	if ulidRE.MatchString(ref) {
-		e, err := st.EventType(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		if e.HostID != host.ID {
-			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "event type not found")
-		}
-		return e, nil
-	}
-	return st.EventTypeBySlug(ctx, host.ID, strings.ToLower(strings.TrimSpace(ref)))
-}
-
-// activeEventType is hostEventType for reads that cut slots: an inactive
-// event type is not found.
-func (s *Server) activeEventType(ctx context.Context, host *vidivo.User, ref string) (*vidivo.EventType, error) {
-	e, err := s.hostEventType(ctx, host, ref)
-	if err != nil {
-		return nil, err
-	}
-	if !e.Active {
-		return nil, vidivo.Errorf(vidivo.ENOTFOUND, "event type not found")
-	}
-	return e, nil
-}
-
-// bookingMinutes is how long a booking lasts: duration_minutes, or with an
-// event type (id or slug of the host's) its duration (see
-// EventType.BookingMinutes). Without either it is 0, which the
-// availability check refuses.
-func (s *Server) bookingMinutes(ctx context.Context, host *vidivo.User, eventType *string, minutes *int) (int, error) {
-	if eventType == nil {
-		if minutes == nil {
-			return 0, nil
-		}
-		return *minutes, nil
-	}
-	if strings.TrimSpace(*eventType) == "" {
-		return 0, vidivo.Invalid(vidivo.FieldError{Field: "event_type", Issue: "must be the id or slug of one of the host's event types"})
-	}
-	e, err := s.hostEventType(ctx, host, *eventType)
-	if err != nil {
-		return 0, err
-	}
-	return e.BookingMinutes(minutes)
-}
 
 type eventTypeJSON struct {
 	ID              string `json:"id"`
@@ -166,7 +96,7 @@ func (s *Server) handleEventTypeList(w http.ResponseWriter, r *http.Request) err
 		err  error
 	)
 	if ref := q.Get("user"); ref != "" {
-		host, err = s.hostByRef(ctx, ref)
+		host, err = s.Booking.HostByRef(ctx, ref)
 	} else {
 		var c vidivo.Caller
 		if c, err = s.requireAccount(w, r); err == nil {

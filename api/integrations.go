@@ -1,9 +1,7 @@
 package api
 
 import (
-	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/vidivo/vidivo"
@@ -71,11 +69,11 @@ func (s *Server) handleUserAvailabilitySchedules(w http.ResponseWriter, r *http.
 	if ref == "" {
 		return vidivo.Invalid(vidivo.FieldError{Field: "user", Issue: "is required"})
 	}
-	host, err := s.hostByRef(r.Context(), ref)
+	host, err := s.Booking.HostByRef(r.Context(), ref)
 	if err != nil {
 		return err
 	}
-	a, err := s.hostAvailability(r.Context(), host.ID)
+	a, err := s.Booking.Availability(r.Context(), host.ID)
 	if err != nil {
 		return err
 	}
@@ -91,11 +89,11 @@ func (s *Server) handleUserAvailabilityScheduleGet(w http.ResponseWriter, r *htt
 	if !ulidRE.MatchString(id) {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "availability schedule not found")
 	}
-	host, err := s.hostByRef(r.Context(), id)
+	host, err := s.Booking.HostByRef(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	a, err := s.hostAvailability(r.Context(), host.ID)
+	a, err := s.Booking.Availability(r.Context(), host.ID)
 	if err != nil {
 		return err
 	}
@@ -163,25 +161,14 @@ func (s *Server) handleUserBusyTimes(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	host, err := s.hostByRef(ctx, ref)
+	busy, err := s.Booking.BusyTimes(ctx, ref, start, end)
 	if err != nil {
 		return err
 	}
-	a, err := s.hostAvailability(ctx, host.ID)
-	if err != nil {
-		return err
-	}
-	before := time.Duration(a.BufferBeforeMinutes) * time.Minute
-	after := time.Duration(a.BufferAfterMinutes) * time.Minute
-	// A booking counts if its buffered span reaches into the range.
-	bookings, err := s.Schedule.BusyTimes(ctx, host.ID, start.Add(-after), end.Add(before))
-	if err != nil {
-		return err
-	}
-	out := make([]busyTimeJSON, len(bookings))
-	for i, b := range bookings {
-		out[i] = busyTimeJSON{Type: "vidivo", StartTime: formatTime(b.StartsAt), EndTime: formatTime(b.EndsAt),
-			BufferedStartTime: formatTime(b.StartsAt.Add(-before)), BufferedEndTime: formatTime(b.EndsAt.Add(after))}
+	out := make([]busyTimeJSON, len(busy))
+	for i, b := range busy {
+		out[i] = busyTimeJSON{Type: "vidivo", StartTime: formatTime(b.Start), EndTime: formatTime(b.End),
+			BufferedStartTime: formatTime(b.BufferedStart), BufferedEndTime: formatTime(b.BufferedEnd)}
 	}
 	writeJSON(w, http.StatusOK, map[string][]busyTimeJSON{"collection": out})
 	return nil
@@ -192,17 +179,6 @@ type availableTimeJSON struct {
 	InviteesRemaining int    `json:"invitees_remaining"`
 	StartTime         string `json:"start_time"`
 	SchedulingURL     string `json:"scheduling_url"`
-}
-
-// eventTypeByRef finds an event type by id or URI, or ENOTFOUND.
-func (s *Server) eventTypeByRef(ctx context.Context, ref string) (*vidivo.EventType, *vidivo.User, error) {
-	if i := strings.LastIndex(ref, "/v1/event_types/"); i >= 0 {
-		ref = ref[i+len("/v1/event_types/"):]
-	}
-	if !ulidRE.MatchString(ref) {
-		return nil, nil, vidivo.Errorf(vidivo.ENOTFOUND, "event type not found")
-	}
-	return s.eventTypeWithHost(ctx, ref)
 }
 
 // handleEventTypeAvailableTimes is GET /v1/event_type_available_times:
@@ -219,48 +195,17 @@ func (s *Server) handleEventTypeAvailableTimes(w http.ResponseWriter, r *http.Re
 	if err != nil {
 		return err
 	}
-	e, host, err := s.eventTypeByRef(ctx, ref)
+	res, err := s.Booking.EventTypeTimes(ctx, ref, start, end)
 	if err != nil {
 		return err
 	}
-	if !e.Active || (host.Role != vidivo.RoleHost && host.Role != vidivo.RoleAdmin) {
-		return vidivo.Errorf(vidivo.ENOTFOUND, "event type not found")
-	}
-	slots, err := s.eventTypeSlots(ctx, host, e, start, end)
-	if err != nil {
-		return err
-	}
-	page := s.eventTypeJSON(e, host).SchedulingURL
-	out := []availableTimeJSON{}
-	for _, sl := range slots {
-		if !sl.Available || sl.Start.Before(start) || !sl.Start.Before(end) {
-			continue
-		}
+	page := s.eventTypeJSON(res.EventType, res.Host).SchedulingURL
+	out := make([]availableTimeJSON, 0, len(res.Slots))
+	for _, sl := range res.Slots {
 		at := formatTime(sl.Start)
 		out = append(out, availableTimeJSON{Status: "available", InviteesRemaining: 1, StartTime: at,
 			SchedulingURL: page + "/" + at + "?month=" + sl.Date.String()[:7] + "&date=" + sl.Date.String()})
 	}
 	writeJSON(w, http.StatusOK, map[string][]availableTimeJSON{"collection": out})
 	return nil
-}
-
-// eventTypeSlots returns the host's slots cut at e's duration on the
-// host's dates that [start, end) touches.
-func (s *Server) eventTypeSlots(ctx context.Context, host *vidivo.User, e *vidivo.EventType, start, end time.Time) ([]schedule.Slot, error) {
-	a, err := s.hostAvailability(ctx, host.ID)
-	if err != nil {
-		return nil, err
-	}
-	a.SlotMinutes = e.DurationMinutes
-	rules, err := a.Rules()
-	if err != nil {
-		return nil, err
-	}
-	loc := rules.Location()
-	from, to := schedule.DateOf(start.In(loc)), schedule.DateOf(end.In(loc))
-	busy, err := s.busy(ctx, host.ID, from.AddDays(-2), to.AddDays(3))
-	if err != nil {
-		return nil, err
-	}
-	return rules.Slots(from, to, busy, s.now()), nil
 }

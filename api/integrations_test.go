@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -539,7 +540,9 @@ func TestBookingWithEventType(t *testing.T) {
 		host := paidHost(t, e, "janecoach")
 		other := paidHost(t, e, "otherhost")
 		guest := mustSignup(t, e, "alex", "client")
-		putAvailability(t, e, host.AccessToken, seedWeek).WantStatus(t, http.StatusOK)
+		week := maps.Clone(seedWeek)
+		week["max_upcoming_bookings_per_guest"] = 10 // one guest books four times
+		putAvailability(t, e, host.AccessToken, week).WantStatus(t, http.StatusOK)
 		mustEventType(t, e, host.AccessToken, "intro", 15)
 		hour := mustEventType(t, e, host.AccessToken, "session", 60)
 		retired := mustEventType(t, e, host.AccessToken, "retired", 30)

@@ -1,11 +1,10 @@
 package api
 
 import (
-	"context"
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/booking"
 	"github.com/vidivo/vidivo/calls"
 )
 
@@ -32,30 +31,22 @@ type scheduledCallJSON struct {
 }
 
 // scheduledCallJSON renders a booking with its two people.
-func (s *Server) scheduledCallJSON(ctx context.Context, b *vidivo.ScheduledCall) (scheduledCallJSON, error) {
-	host, err := s.Users.UserByID(ctx, b.HostID)
-	if err != nil {
-		return scheduledCallJSON{}, err
-	}
-	guest, err := s.Users.UserByID(ctx, b.GuestID)
-	if err != nil {
-		return scheduledCallJSON{}, err
-	}
+func (s *Server) scheduledCallJSON(b *booking.Booking) scheduledCallJSON {
 	return scheduledCallJSON{
 		ID:              b.ID,
-		Host:            personJSON{host.ID, host.Username, host.DisplayName},
-		Guest:           personJSON{guest.ID, guest.Username, guest.DisplayName},
+		Host:            personJSON{b.Host.ID, b.Host.Username, b.Host.DisplayName},
+		Guest:           personJSON{b.Guest.ID, b.Guest.Username, b.Guest.DisplayName},
 		ScheduledAt:     formatTime(b.StartsAt),
 		DurationMinutes: b.DurationMinutes,
 		EndsAt:          formatTime(b.EndsAt),
 		Note:            b.Note,
 		Status:          b.Status,
-		JoinURL:         s.PublicURL + "/join/" + b.ID,
+		JoinURL:         s.Booking.JoinURL(b.ID),
 		CalendarURL:     s.PublicURL + "/v1/schedule/" + b.ID + "/calendar",
 		CanceledBy:      b.CanceledBy,
 		CancelReason:    b.CancelReason,
 		Rescheduled:     b.Rescheduled,
-	}, nil
+	}
 }
 
 func (s *Server) handleScheduleMine(w http.ResponseWriter, r *http.Request) error {
@@ -63,21 +54,16 @@ func (s *Server) handleScheduleMine(w http.ResponseWriter, r *http.Request) erro
 	if len(errs) > 0 {
 		return vidivo.Invalid(errs...)
 	}
-	ctx := r.Context()
-	res, err := s.Schedule.Bookings(ctx, CallerFrom(ctx).Subject, s.now(), page, perPage)
+	res, err := s.Booking.Mine(r.Context(), CallerFrom(r.Context()), page, perPage)
 	if err != nil {
 		return err
 	}
 	out := struct {
 		ScheduledCalls []scheduledCallJSON `json:"scheduled_calls"`
 		Pagination     pagePagination      `json:"pagination"`
-	}{ScheduledCalls: make([]scheduledCallJSON, 0, len(res.Calls)), Pagination: pagePagination{page, perPage, res.Total}}
-	for _, b := range res.Calls {
-		j, err := s.scheduledCallJSON(ctx, b)
-		if err != nil {
-			return err
-		}
-		out.ScheduledCalls = append(out.ScheduledCalls, j)
+	}{ScheduledCalls: make([]scheduledCallJSON, 0, len(res.Bookings)), Pagination: pagePagination{page, perPage, res.Total}}
+	for _, b := range res.Bookings {
+		out.ScheduledCalls = append(out.ScheduledCalls, s.scheduledCallJSON(b))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -89,20 +75,6 @@ type cancelRequest struct {
 
 func (cancelRequest) bodyOptional() bool { return true }
 
-// participantBooking loads a booking for one of its participants: others
-// get 403 (admins may act on any).
-func (s *Server) participantBooking(ctx context.Context, id string) (*vidivo.ScheduledCall, error) {
-	b, err := s.Schedule.Booking(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	c := CallerFrom(ctx)
-	if !b.IsParticipant(c.Subject) && c.Role != vidivo.RoleAdmin {
-		return nil, vidivo.Errorf(vidivo.EFORBIDDEN, "you are not a participant in this booking")
-	}
-	return b, nil
-}
-
 // handleScheduleCancel is PUT /v1/schedule/{id}/cancel: the host or guest
 // cancels a booking that has not started, freeing its slot.
 func (s *Server) handleScheduleCancel(w http.ResponseWriter, r *http.Request) error {
@@ -110,18 +82,7 @@ func (s *Server) handleScheduleCancel(w http.ResponseWriter, r *http.Request) er
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Reason != nil && utf8.RuneCountInString(*in.Reason) > vidivo.MaxNoteLen {
-		return vidivo.Invalid(vidivo.FieldError{Field: "reason", Issue: "must be at most 1000 characters"})
-	}
-	ctx := r.Context()
-	b, err := s.participantBooking(ctx, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if !s.now().Before(b.StartsAt) {
-		return vidivo.Errorf(vidivo.ECONFLICT, "a booking that has started cannot be canceled")
-	}
-	if _, err := s.Schedule.CancelBooking(ctx, b.ID, CallerFrom(ctx).Subject, in.Reason); err != nil {
+	if err := s.Booking.Cancel(r.Context(), CallerFrom(r.Context()), r.PathValue("id"), in.Reason); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

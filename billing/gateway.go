@@ -38,6 +38,28 @@ type Gateway interface {
 	OnboardHost(ctx context.Context, req OnboardRequest) (OnboardResult, error)
 	// PayoutStatus reports whether a host's payout account can be paid.
 	PayoutStatus(ctx context.Context, accountID string) (PayoutStatus, error)
+	// VerifyPaymentMethod checks, charging nothing, that a payment method
+	// can be charged later without its owner present, and saves it to a
+	// new customer for that (Stripe: a confirmed off-session SetupIntent).
+	// A refused method is a KindDeclined error with its decline code; an
+	// unknown one is KindInvalid.
+	VerifyPaymentMethod(ctx context.Context, req VerifyRequest) (VerifyResult, error)
+}
+
+// VerifyRequest asks to verify and save a payment method.
+type VerifyRequest struct {
+	IdempotencyKey  string // e.g. "booking/{id}/verify"
+	PaymentMethodID string
+	// GuestEmail, if known, is given to the new customer for receipts.
+	GuestEmail string
+	Metadata   map[string]string
+}
+
+// VerifyResult is a verified payment method: the customer it was saved
+// to, which later holds name, and the provider's record of the check.
+type VerifyResult struct {
+	CustomerID string
+	SetupID    string
 }
 
 // HoldRequest asks for an authorization hold.

@@ -120,7 +120,7 @@ func (s *Service) startScheduled(ctx context.Context, j ScheduledJoin, b *vidivo
 	guestUser := b.GuestID
 	c := &vidivo.Call{ID: b.ID, HostID: b.HostID, GuestID: newID(now), GuestUserID: &guestUser, GuestName: name,
 		Rate: b.Rate, WindowMinutes: b.WindowMinutes, PaymentMethodID: pm, HostAccountID: host.PayoutAccountID,
-		Windows: 1, ScheduledAt: &b.StartsAt}
+		Windows: 1, ScheduledAt: &b.StartsAt, CustomerID: deref(b.CustomerID)}
 	// Each try of a booking's first hold after a refused or released one
 	// is a new attempt: a new card is really asked, a released hold never
 	// reused.

@@ -45,6 +45,10 @@ const (
 	DefaultSlotMinutes  = 60
 	DefaultMaxDaysAhead = 60
 	DefaultTimezone     = "UTC"
+	// DefaultMaxUpcomingPerGuest is how many upcoming bookings one guest
+	// may hold with a host unless the host says otherwise.
+	DefaultMaxUpcomingPerGuest = 3
+	MaxUpcomingPerGuest        = 100
 )
 
 // Availability is a host's published availability, exactly as the API
@@ -69,6 +73,12 @@ type Availability struct {
 	// optional; nil means the host's active call link's value applies.
 	RatePerMinute     *string `json:"rate_per_minute"`
 	WindowSizeMinutes *int    `json:"window_size_minutes"`
+	// RequirePaymentMethod makes a booking give a payment method, which is
+	// verified at booking.
+	RequirePaymentMethod bool `json:"require_payment_method"`
+	// MaxUpcomingBookingsPerGuest caps one guest's confirmed bookings with
+	// the host that have not started, so no one can hoard the host's time.
+	MaxUpcomingBookingsPerGuest int `json:"max_upcoming_bookings_per_guest"`
 }
 
 // WeeklyDay is the intervals of one day of the week. Day is a lower-case
@@ -96,14 +106,16 @@ type Interval struct {
 
 // Defaults returns the availability of a host who has set nothing: UTC,
 // no weekly hours, no overrides, 60-minute slots, no buffers or notice,
-// bookable 60 days ahead, priced by the host's call link.
+// bookable 60 days ahead, priced by the host's call link, no payment
+// method required at booking, at most 3 upcoming bookings per guest.
 func Defaults() Availability {
 	return Availability{
-		Timezone:     DefaultTimezone,
-		Weekly:       []WeeklyDay{},
-		Overrides:    []Override{},
-		SlotMinutes:  DefaultSlotMinutes,
-		MaxDaysAhead: DefaultMaxDaysAhead,
+		Timezone:                    DefaultTimezone,
+		Weekly:                      []WeeklyDay{},
+		Overrides:                   []Override{},
+		SlotMinutes:                 DefaultSlotMinutes,
+		MaxDaysAhead:                DefaultMaxDaysAhead,
+		MaxUpcomingBookingsPerGuest: DefaultMaxUpcomingPerGuest,
 	}
 }
 

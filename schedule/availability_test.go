@@ -24,7 +24,7 @@ const seedWeekStored = `{"timezone":"UTC","weekly":[` +
 	`{"day":"saturday","intervals":[]},` +
 	`{"day":"sunday","intervals":[]}],` +
 	`"overrides":[],"slot_minutes":60,"buffer_before_minutes":0,"buffer_after_minutes":0,` +
-	`"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null}`
+	`"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null,"require_payment_method":false,"max_upcoming_bookings_per_guest":3}`
 
 // putGet is what the API does with a PUT body, then a GET: decode,
 // validate, normalize, store as JSON.
@@ -68,27 +68,27 @@ func TestAvailabilityRoundTrip(t *testing.T) {
 				`{"day":"sunday","intervals":[{"start":"09:00","end":"12:00"},{"start":"13:00","end":"17:00"}]}],` +
 				`"overrides":[{"date":"2026-12-24","intervals":[]},{"date":"2026-12-31","intervals":[{"start":"10:00","end":"12:00"}]}],` +
 				`"slot_minutes":30,"buffer_before_minutes":5,"buffer_after_minutes":10,"min_notice_minutes":120,` +
-				`"max_days_ahead":14,"rate_per_minute":"2.50","window_size_minutes":10}`,
+				`"max_days_ahead":14,"rate_per_minute":"2.50","window_size_minutes":10,"require_payment_method":false,"max_upcoming_bookings_per_guest":3}`,
 		},
 		{
 			"everything omitted takes the defaults",
 			`{}`,
 			`{"timezone":"UTC","weekly":[],"overrides":[],"slot_minutes":60,"buffer_before_minutes":0,` +
-				`"buffer_after_minutes":0,"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null}`,
+				`"buffer_after_minutes":0,"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null,"require_payment_method":false,"max_upcoming_bookings_per_guest":3}`,
 		},
 		{
 			"null fields take the defaults",
 			`{"timezone": null, "weekly": null, "overrides": null, "slot_minutes": null, "max_days_ahead": null,
 			  "rate_per_minute": null, "window_size_minutes": null}`,
 			`{"timezone":"UTC","weekly":[],"overrides":[],"slot_minutes":60,"buffer_before_minutes":0,` +
-				`"buffer_after_minutes":0,"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null}`,
+				`"buffer_after_minutes":0,"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null,"require_payment_method":false,"max_upcoming_bookings_per_guest":3}`,
 		},
 		{
 			"day ending at midnight",
 			`{"weekly": [{"day": "friday", "intervals": [{"start": "00:00", "end": "24:00"}]}], "window_size_minutes": 60}`,
 			`{"timezone":"UTC","weekly":[{"day":"friday","intervals":[{"start":"00:00","end":"24:00"}]}],"overrides":[],` +
 				`"slot_minutes":60,"buffer_before_minutes":0,"buffer_after_minutes":0,"min_notice_minutes":0,` +
-				`"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":60}`,
+				`"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":60,"require_payment_method":false,"max_upcoming_bookings_per_guest":3}`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 // (touching is fine); slot_minutes 5-480; buffers 0-240; min_notice_minutes
 // 0-43200; max_days_ahead 1-365; rate_per_minute, if set, a decimal string
 // with at most two decimals from 0.50 to 999.99; window_size_minutes, if
-// set, 1-60.
+// set, 1-60; max_upcoming_bookings_per_guest 1-100.
 func (a Availability) Validate() error {
 	var errs []vidivo.FieldError
 	add := func(field, issue string) { errs = append(errs, vidivo.FieldError{Field: field, Issue: issue}) }
@@ -96,6 +96,10 @@ func (a Availability) Validate() error {
 		if issue := vidivo.CheckWindow(*a.WindowSizeMinutes); issue != "" {
 			add("window_size_minutes", issue)
 		}
+	}
+
+	if a.MaxUpcomingBookingsPerGuest < 1 || a.MaxUpcomingBookingsPerGuest > MaxUpcomingPerGuest {
+		add("max_upcoming_bookings_per_guest", "must be an integer from 1 to 100")
 	}
 
 	if len(errs) > 0 {

@@ -35,47 +35,83 @@ func (db *DB) Availability(ctx context.Context, userID string) ([]byte, error) {
 }
 
 const bookingColumns = `id, host_id, guest_id, starts_at, ends_at, duration_minutes, note, status, rate_cents,
-	window_minutes, payment_method_id, sequence, canceled_by, cancel_reason, canceled_at, rescheduled, created_at, host_joined_at`
+	window_minutes, payment_method_id, sequence, canceled_by, cancel_reason, canceled_at, rescheduled, created_at, host_joined_at,
+	call_started_at, customer_id`
 
 // Book implements vidivo.ScheduleStore.
-func (db *DB) Book(ctx context.Context, b *vidivo.ScheduledCall) error {
-	err := db.tx(ctx, func(tx *sql.Tx) error { return db.book(ctx, tx, b) })
+func (db *DB) Book(ctx context.Context, b *vidivo.ScheduledCall, lim vidivo.BookingLimits) error {
+	err := db.tx(ctx, func(tx *sql.Tx) error { return db.book(ctx, tx, b, lim) })
 	if err != nil {
 		return fmt.Errorf("sqldb: book: %w", err)
 	}
 	return nil
 }
 
-// book inserts a confirmed booking. The no-double-booking guarantee is the
-// dialect's: PostgreSQL's exclusion constraint, or SQLite's single writer
-// checking inside this transaction.
-func (db *DB) book(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall) error {
+// book inserts a confirmed booking. The host's bookings queue first
+// (PostgreSQL: an advisory lock; SQLite: the IMMEDIATE transaction holds
+// the only write lock), so the margin and the guest's cap are checked
+// against every committed booking and none can slip in before the insert.
+// The plain no-overlap guarantee is also PostgreSQL's exclusion
+// constraint.
+func (db *DB) book(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall, lim vidivo.BookingLimits) error {
 	now := db.now()
 	b.ID, b.CreatedAt, b.Status = newID(now), now, vidivo.BookingConfirmed
 	if err := db.d.lockHostBookings(ctx, tx, b.HostID); err != nil {
 		return fmt.Errorf("lock host bookings: %w", err)
 	}
-	if db.d.checksOverlap() {
-		var n int
-		q := db.d.rebind(`SELECT count(*) FROM scheduled_calls WHERE host_id = ? AND status = 'confirmed'
-			AND starts_at < ? AND ends_at > ? AND starts_at > ?`)
-		err := tx.QueryRowContext(ctx, q, b.HostID, ts(b.EndsAt), ts(b.StartsAt), ts(earliestOverlap(b.StartsAt))).Scan(&n)
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return errBooked
-		}
+	if err := db.checkMargin(ctx, tx, b, lim.Margin); err != nil {
+		return err
+	}
+	if err := db.checkGuestCap(ctx, tx, b, lim.MaxUpcomingPerGuest, now); err != nil {
+		return err
 	}
 	q := db.d.rebind(`INSERT INTO scheduled_calls (id, host_id, guest_id, starts_at, ends_at, duration_minutes, note,
-		status, rate_cents, window_minutes, payment_method_id, sequence, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		status, rate_cents, window_minutes, payment_method_id, customer_id, sequence, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	_, err := tx.ExecContext(ctx, q, b.ID, b.HostID, b.GuestID, ts(b.StartsAt), ts(b.EndsAt), b.DurationMinutes, b.Note,
-		b.Status, int64(b.Rate), b.WindowMinutes, b.PaymentMethodID, b.Sequence, ts(now))
+		b.Status, int64(b.Rate), b.WindowMinutes, b.PaymentMethodID, b.CustomerID, b.Sequence, ts(now))
 	if db.d.exclusionViolation(err) {
 		return errBooked
 	}
 	return err
+}
+
+// checkMargin refuses b if a confirmed booking of the host lies within
+// margin of it (overlapping it, when margin is 0). On PostgreSQL the
+// exclusion constraint would refuse a plain overlap too, but checking here
+// first keeps the answer to a taken time conflict even for a guest at the
+// cap.
+func (db *DB) checkMargin(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall, margin time.Duration) error {
+	lo, hi := b.StartsAt.Add(-margin), b.EndsAt.Add(margin)
+	var n int
+	q := db.d.rebind(`SELECT count(*) FROM scheduled_calls WHERE host_id = ? AND status = 'confirmed'
+		AND starts_at < ? AND ends_at > ? AND starts_at > ?`)
+	if err := tx.QueryRowContext(ctx, q, b.HostID, ts(hi), ts(lo), ts(earliestOverlap(lo))).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return errBooked
+	}
+	return nil
+}
+
+// checkGuestCap refuses b if the guest already has max confirmed bookings
+// with the host that start after now.
+func (db *DB) checkGuestCap(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall, max int, now time.Time) error {
+	if max <= 0 {
+		return nil
+	}
+	var n int
+	q := db.d.rebind(`SELECT count(*) FROM scheduled_calls WHERE guest_id = ? AND host_id = ? AND status = 'confirmed'
+		AND starts_at > ?`)
+	if err := tx.QueryRowContext(ctx, q, b.GuestID, b.HostID, ts(now)).Scan(&n); err != nil {
+		return err
+	}
+	if n >= max {
+		return vidivo.Errorf(vidivo.EFORBIDDEN,
+			"you already have %d upcoming bookings with this host, the most the host allows; cancel one or book again after one has taken place", n)
+	}
+	return nil
 }
 
 // earliestOverlap is the earliest start of a booking that can reach past
@@ -89,14 +125,14 @@ func earliestOverlap(t time.Time) time.Time {
 var errBooked = vidivo.Errorf(vidivo.ECONFLICT, "this time slot is already booked")
 
 // Reschedule implements vidivo.ScheduleStore.
-func (db *DB) Reschedule(ctx context.Context, oldID, by string, next *vidivo.ScheduledCall) error {
+func (db *DB) Reschedule(ctx context.Context, oldID, by string, next *vidivo.ScheduledCall, lim vidivo.BookingLimits) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		old, err := db.cancelBooking(ctx, tx, oldID, by, nil, true)
 		if err != nil {
 			return err
 		}
 		next.Sequence = old.Sequence + 1
-		return db.book(ctx, tx, next)
+		return db.book(ctx, tx, next, lim)
 	})
 	if err != nil {
 		return fmt.Errorf("sqldb: reschedule: %w", err)
@@ -118,19 +154,29 @@ func (db *DB) CancelBooking(ctx context.Context, id, by string, reason *string) 
 	return b, nil
 }
 
-// cancelBooking is the compare-and-set confirmed → canceled.
+// cancelBooking is the compare-and-set confirmed → canceled, for a
+// booking that has not started and whose call does not exist. The call's
+// start sets call_started_at on this same row (see migration 0007), so
+// the two cannot both win.
 func (db *DB) cancelBooking(ctx context.Context, tx *sql.Tx, id, by string, reason *string, rescheduled bool) (*vidivo.ScheduledCall, error) {
 	now := db.now()
 	q := db.d.rebind(`UPDATE scheduled_calls SET status = 'canceled', canceled_by = ?, cancel_reason = ?, canceled_at = ?,
-		rescheduled = ?, sequence = sequence + 1 WHERE id = ? AND status = 'confirmed' RETURNING ` + bookingColumns)
-	b, err := scanBooking(tx.QueryRowContext(ctx, q, by, reason, ts(now), rescheduled, id))
-	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
-		if _, err := scanBooking(tx.QueryRowContext(ctx, db.d.rebind(`SELECT `+bookingColumns+` FROM scheduled_calls WHERE id = ?`), id)); err != nil {
-			return nil, err
-		}
-		return nil, vidivo.Errorf(vidivo.ECONFLICT, "the booking is already canceled")
+		rescheduled = ?, sequence = sequence + 1
+		WHERE id = ? AND status = 'confirmed' AND call_started_at IS NULL AND starts_at > ? RETURNING ` + bookingColumns)
+	b, err := scanBooking(tx.QueryRowContext(ctx, q, by, reason, ts(now), rescheduled, id, ts(now)))
+	if vidivo.ErrorCode(err) != vidivo.ENOTFOUND {
+		return b, err
 	}
-	return b, err
+	cur, err := scanBooking(tx.QueryRowContext(ctx, db.d.rebind(`SELECT `+bookingColumns+` FROM scheduled_calls WHERE id = ?`), id))
+	switch {
+	case err != nil:
+		return nil, err
+	case cur.Status != vidivo.BookingConfirmed:
+		return nil, vidivo.Errorf(vidivo.ECONFLICT, "the booking is already canceled")
+	case cur.CallStartedAt != nil:
+		return nil, vidivo.Errorf(vidivo.ECONFLICT, "the booking's call has started; it can no longer be changed")
+	}
+	return nil, vidivo.Errorf(vidivo.ECONFLICT, "a booking that has started can no longer be changed")
 }
 
 // Booking implements vidivo.ScheduleStore.
@@ -205,10 +251,12 @@ func scanBooking(row scanner) (*vidivo.ScheduledCall, error) {
 		note, pm, by, reason            sql.NullString
 		rate                            int64
 		starts, ends, canceled, created scanTime
-		hostJoined                      scanTime
+		hostJoined, callStarted         scanTime
+		customer                        sql.NullString
 	)
 	err := row.Scan(&b.ID, &b.HostID, &b.GuestID, &starts, &ends, &b.DurationMinutes, &note, &b.Status, &rate,
-		&b.WindowMinutes, &pm, &b.Sequence, &by, &reason, &canceled, &b.Rescheduled, &created, &hostJoined)
+		&b.WindowMinutes, &pm, &b.Sequence, &by, &reason, &canceled, &b.Rescheduled, &created, &hostJoined,
+		&callStarted, &customer)
 	if err != nil {
 		if errNoRows(err) {
 			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "scheduled call not found")
@@ -217,6 +265,6 @@ func scanBooking(row scanner) (*vidivo.ScheduledCall, error) {
 	}
 	b.StartsAt, b.EndsAt, b.CanceledAt, b.CreatedAt = starts.Time, ends.Time, canceled.ptr(), created.Time
 	b.Note, b.PaymentMethodID, b.CanceledBy, b.CancelReason = nullStr(note), nullStr(pm), nullStr(by), nullStr(reason)
-	b.Rate, b.HostJoinedAt = vidivo.Money(rate), hostJoined.ptr()
+	b.Rate, b.HostJoinedAt, b.CallStartedAt, b.CustomerID = vidivo.Money(rate), hostJoined.ptr(), callStarted.ptr(), nullStr(customer)
 	return &b, nil
 }

@@ -102,9 +102,10 @@ const (
 	availabilityJSON = `{"timezone":"Europe/Berlin","weekly":[{"day":"monday","intervals":[{"start":"09:00","end":"12:00"},` +
 		`{"start":"13:00","end":"24:00"}]}],"overrides":[{"date":"2026-03-18","intervals":[]}],"slot_minutes":30,` +
 		`"buffer_before_minutes":0,"buffer_after_minutes":10,"min_notice_minutes":120,"max_days_ahead":30,` +
-		`"rate_per_minute":"2.50","window_size_minutes":10}`
+		`"rate_per_minute":"2.50","window_size_minutes":10,"require_payment_method":true,"max_upcoming_bookings_per_guest":2}`
 	defaultAvailabilityJSON = `{"timezone":"UTC","weekly":[],"overrides":[],"slot_minutes":60,"buffer_before_minutes":0,` +
-		`"buffer_after_minutes":0,"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null}`
+		`"buffer_after_minutes":0,"min_notice_minutes":0,"max_days_ahead":60,"rate_per_minute":null,"window_size_minutes":null,` +
+		`"require_payment_method":false,"max_upcoming_bookings_per_guest":3}`
 	slotsJSON = `{"host":{"display_name":"Jane Smith","username":"janecoach","timezone":"UTC","rate_per_minute":"2.50",` +
 		`"window_size_minutes":10},"slots":[{"date":"2026-03-16","start_time":"09:00","end_time":"10:00","available":true,` +
 		`"start":"2026-03-16T09:00:00Z","end":"2026-03-16T10:00:00Z"},{"date":"2026-03-16","start_time":"23:00",` +
@@ -727,6 +728,12 @@ func TestCheck(t *testing.T) {
 			wantErr: "window_size_minutes",
 		},
 		{
+			name: "get availability 200 without the per-guest cap",
+			ex: testExchange{method: "GET", url: host + "/v1/users/me/availability", status: 200, contentType: "application/json",
+				body: strings.Replace(defaultAvailabilityJSON, `,"max_upcoming_bookings_per_guest":3`, "", 1)},
+			wantErr: "max_upcoming_bookings_per_guest",
+		},
+		{
 			name: "get availability 200 with a rate of one decimal",
 			ex: testExchange{method: "GET", url: host + "/v1/users/me/availability", status: 200, contentType: "application/json",
 				body: strings.Replace(availabilityJSON, `"2.50"`, `"2.5"`, 1)},
@@ -759,7 +766,7 @@ func TestCheck(t *testing.T) {
 			name: "schedule slots 200 unpriced, no slots",
 			ex: testExchange{method: "GET", url: host + "/v1/schedule/janecoach?start_date=2026-03-16&end_date=2026-03-22", status: 200,
 				contentType: "application/json", body: `{"host":{"display_name":"Jane Smith","username":"janecoach","timezone":"UTC",` +
-					`"rate_per_minute":null,"window_size_minutes":10},"slots":[]}`},
+					`"rate_per_minute":null,"window_size_minutes":null},"slots":[]}`},
 		},
 		{
 			name: "schedule slots 200 with a date-time date",

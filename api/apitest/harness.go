@@ -16,6 +16,7 @@ import (
 
 	"github.com/vidivo/vidivo/api"
 	"github.com/vidivo/vidivo/auth"
+	"github.com/vidivo/vidivo/booking"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/jobs"
 	"github.com/vidivo/vidivo/notify"
@@ -158,7 +159,7 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Notify:      hub,
 		Gateway:     gateway,
 		Payouts:     db,
-		Schedule:    db,
+		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: PublicURL, Now: clock.Now},
 		EventTypes:  db,
 	}
 	srv.Routes()
