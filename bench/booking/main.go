@@ -91,6 +91,8 @@ func run() error {
 		return errors.New("-clients and -workers must be ≥ 1, -bookings and -collide-slots ≥ 0")
 	case c.bookings+c.collideSlots > (daysMax-1)*24*2:
 		return fmt.Errorf("-bookings + -collide-slots must be at most %d (the slots of days 1–%d)", (daysMax-1)*48, daysMax-1)
+	case c.bookings+c.collideSlots > 100*c.clients:
+		return errors.New("-bookings + -collide-slots must be at most 100 × -clients: a guest holds at most 100 upcoming bookings with a host")
 	}
 
 	cl := &client{base: c.base, hc: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
@@ -116,7 +118,10 @@ func run() error {
 		days = append(days, map[string]any{"day": d, "intervals": []map[string]string{{"start": "00:00", "end": "24:00"}}})
 	}
 	avail := map[string]any{"timezone": "UTC", "weekly": days, "slot_minutes": 30, "min_notice_minutes": 0,
-		"max_days_ahead": daysMax, "rate_per_minute": "2.50", "window_size_minutes": 10}
+		"max_days_ahead": daysMax, "rate_per_minute": "2.50", "window_size_minutes": 10,
+		// Each client books many slots: lift the per-guest cap (default 3)
+		// to its maximum.
+		"max_upcoming_bookings_per_guest": 100}
 	if _, err := cl.must(ctx, "PUT", "/v1/users/me/availability", hostTok, avail); err != nil {
 		return err
 	}
