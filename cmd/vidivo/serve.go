@@ -298,7 +298,7 @@ func startTURN(c *config, logger *slog.Logger) (*turn.Minter, func(), error) {
 	m := &turn.Minter{Secret: secret, URLs: c.TURNURLs}
 	if c.TURNAddr == "off" {
 		if len(m.URLs) == 0 {
-			slog.Warn("the embedded TURN server is off and no VIDIVO_TURN_URLS are set: peers behind NAT may not connect")
+			logger.Warn("the embedded TURN server is off and no VIDIVO_TURN_URLS are set: peers behind NAT may not connect")
 		}
 		return m, func() {}, nil
 	}
@@ -318,7 +318,7 @@ func startTURN(c *config, logger *slog.Logger) (*turn.Minter, func(), error) {
 	if len(m.URLs) == 0 {
 		m.URLs = srv.URLs(host)
 	}
-	slog.Info("TURN server listening", "addr", srv.Addr().String(), "relay_ip", srv.RelayIP().String(), "urls", m.URLs)
+	logger.Info("TURN server listening", "addr", srv.Addr().String(), "relay_ip", srv.RelayIP().String(), "urls", m.URLs)
 	return m, func() { srv.Close() }, nil
 }
 
