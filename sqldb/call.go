@@ -62,6 +62,9 @@ func (db *DB) StartScheduledCall(ctx context.Context, c *vidivo.Call, hold *vidi
 	if _, dup := db.d.uniqueViolation(err); dup {
 		return vidivo.Errorf(vidivo.ECONFLICT, "the call has already started")
 	}
+	if bookingNotConfirmed(err) {
+		return errBookingCanceled
+	}
 	if err != nil {
 		return fmt.Errorf("sqldb: start scheduled call: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vidivo/vidivo"
@@ -123,6 +124,18 @@ func earliestOverlap(t time.Time) time.Time {
 }
 
 var errBooked = vidivo.Errorf(vidivo.ECONFLICT, "this time slot is already booked")
+
+// errBookingCanceled is a call that could not start because its booking
+// was canceled meanwhile (migration 0007's trigger refused it).
+var errBookingCanceled = vidivo.Errorf(vidivo.ECONFLICT, "this booking was canceled")
+
+// bookingNotConfirmed reports whether err is migration 0007's trigger
+// refusing a call whose booking is not confirmed. Both engines carry the
+// trigger's message in the error text; the message is ours, so matching
+// it is exact.
+func bookingNotConfirmed(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "vidivo: the booking of this call is not confirmed")
+}
 
 // Reschedule implements vidivo.ScheduleStore.
 func (db *DB) Reschedule(ctx context.Context, oldID, by string, next *vidivo.ScheduledCall, lim vidivo.BookingLimits) error {
