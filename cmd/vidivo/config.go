@@ -50,6 +50,13 @@ type config struct {
 	// TURNUserQuota is the live TURN allocations per participant; 0 is
 	// no limit.
 	TURNUserQuota int
+
+	// ICEPolicy is "all" or "relay": the call pages use TURN only, so
+	// participants never learn each other's addresses.
+	ICEPolicy string
+	// StripePublishableKey lets the join page's Stripe.js collect cards
+	// in the browser.
+	StripePublishableKey string
 }
 
 // defaultMetricsAddr keeps /metrics on loopback. Not 9090: that is the
@@ -75,6 +82,7 @@ var settings = []setting{
 	{"VIDIVO_PAYMENTS", "payments", "", `payments gateway: "sandbox" or "stripe"; default: stripe when a Stripe key is set, else sandbox`},
 	{"VIDIVO_STRIPE_SECRET_KEY", "stripe-secret-key", "", "Stripe secret key (for the stripe gateway)"},
 	{"VIDIVO_STRIPE_API_URL", "stripe-api-url", "", "Stripe API base URL; set it to a stripe-mock address in tests"},
+	{"VIDIVO_STRIPE_PUBLISHABLE_KEY", "stripe-publishable-key", "", "Stripe publishable key (pk_…) with which the join page collects cards in the browser (stripe gateway)"},
 	{"VIDIVO_PLATFORM_FEE_PERCENT", "platform-fee-percent", "0", "platform's share of each capture, in whole percent (0-100)"},
 	{"VIDIVO_NATS_URL", "nats-url", "", "NATS server that carries signaling between instances; default: in-process (one instance)"},
 	{"VIDIVO_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated extra Origins allowed to open signaling WebSockets; the public URL always is"},
@@ -84,6 +92,7 @@ var settings = []setting{
 	{"VIDIVO_TURN_SECRET", "turn-secret", "", "shared secret of the TURN REST credentials (coturn use-auth-secret); default: generated into the data dir"},
 	{"VIDIVO_TURN_ALLOW_PEERS", "turn-allow-peers", "", "comma-separated CIDRs the embedded TURN server may relay to although internal (loopback, private, link-local…); default: none, for tests and private networks"},
 	{"VIDIVO_TURN_USER_QUOTA", "turn-user-quota", "10", "live allocations one participant may hold on the embedded TURN server; 0 is no limit"},
+	{"VIDIVO_ICE_POLICY", "ice-policy", "all", `how the call pages connect media: "all", or "relay" for TURN only (hides participants' addresses from each other)`},
 }
 
 // storeFlags are the settings of the commands that only open the
@@ -150,6 +159,10 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string, only ...string
 		}
 		c.PlatformFeePercent = fee
 		c.StripeSecretKey, c.StripeAPIURL, c.TURNSecret = val["stripe-secret-key"], val["stripe-api-url"], val["turn-secret"]
+		c.StripePublishableKey = val["stripe-publishable-key"]
+		if c.ICEPolicy = val["ice-policy"]; c.ICEPolicy != "all" && c.ICEPolicy != "relay" {
+			return nil, fmt.Errorf(`ICE policy must be "all" or "relay", got %q`, c.ICEPolicy)
+		}
 		c.TURNAddr, c.TURNPublicIP, c.NATSURL = val["turn-addr"], val["turn-public-ip"], val["nats-url"]
 		c.AllowedOrigins = []string{c.PublicURL}
 		for _, o := range strings.Split(val["allowed-origins"], ",") {

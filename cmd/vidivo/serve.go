@@ -196,6 +196,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Auth: authSvc, Users: db, Links: db, Calls: callSvc, CallStore: db,
 		GuestTokens: srv.GuestTokens, Signaling: signalMinter, TURN: turnMinter, Notify: hub,
 		Gateway: gateway, Payments: c.Payments, Limiter: srv, PublicURL: c.PublicURL, Logger: logger,
+		StripePublishableKey: c.StripePublishableKey, ICEPolicy: c.ICEPolicy,
 	}
 	pages.Routes()
 	srv.Pages = pages
