@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -88,7 +89,11 @@ func TestE2ETwoInstancesOverNATS(t *testing.T) {
 // Its log is shown if the test fails; it is killed when the test ends.
 func startInstance(ctx context.Context, t *testing.T, name, dir string, env ...string) *server {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--turn-addr", "127.0.0.1:0")
+	args := []string{"serve", "--turn-addr", "127.0.0.1:0"}
+	if !slices.ContainsFunc(env, func(v string) bool { return strings.HasPrefix(v, "VIDIVO_ADDR=") }) {
+		args = append(args, "--addr", "127.0.0.1:0")
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Dir = dir
 	// Settings the tests' own environment might carry are reset to their
 	// defaults (an empty value is unset); env comes last and wins.
