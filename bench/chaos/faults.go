@@ -11,19 +11,20 @@ import (
 )
 
 // The faults: the server is killed with SIGKILL, at a random moment, in a
-// burst of requests, while River jobs run, or with the ledger's writes
-// frozen — a connection of our own holds a lock on a table (PostgreSQL:
-// LOCK TABLE … IN EXCLUSIVE MODE; SQLite: BEGIN IMMEDIATE, the database's
-// write lock) so the server's requests and jobs pile up between a gateway
-// step and its ledger update, and the kill lands there. Then it starts
-// again on the same data.
+// burst of requests, while River jobs run, with the ledger locked — a
+// connection of our own holds a lock (PostgreSQL: LOCK TABLE … IN
+// EXCLUSIVE MODE on the ledger, the gateway's books or the calls; SQLite:
+// BEGIN IMMEDIATE, the database's write lock) so requests and jobs pile up
+// on their next write and the kill lands there — or with only the ledger's
+// updates frozen (freeze.go), so it lands between a gateway step and its
+// ledger update. Then it starts again on the same data.
 
-// Kill modes.
+// Kill modes (and modeUpdateFrozen, in freeze.go).
 const (
 	modeRandom = "random"
 	modeBurst  = "burst"
 	modeJobs   = "jobs_running"
-	modeFreeze = "ledger_frozen"
+	modeFreeze = "ledger_locked"
 )
 
 // killer kills and restarts the server until stop is done.
@@ -37,6 +38,9 @@ func (r *run) killer(ctx, stop context.Context) {
 			return
 		}
 		mode := pickMode()
+		if r.cfg.mode != "" {
+			mode = r.cfg.mode
+		}
 		r.faultOnce(ctx, stop, mode)
 		r.restart(ctx, r.downtime())
 	}
@@ -56,14 +60,16 @@ func (r *run) watchCrash(stop context.Context, d time.Duration) {
 
 func pickMode() string {
 	switch f := mrand.Float64(); {
-	case f < 0.3:
+	case f < 0.25:
 		return modeRandom
-	case f < 0.5:
+	case f < 0.4:
 		return modeBurst
-	case f < 0.7:
+	case f < 0.6:
 		return modeJobs
-	default:
+	case f < 0.75:
 		return modeFreeze
+	default:
+		return modeUpdateFrozen
 	}
 }
 
@@ -90,6 +96,11 @@ func (r *run) faultOnce(ctx, stop context.Context, mode string) {
 		if limit := min(20*time.Second, r.cfg.killEvery); !r.waitForRunningJob(ctx, limit) {
 			detail = fmt.Sprintf(" (no job caught running in %s)", limit)
 		}
+	case modeUpdateFrozen:
+		detail = r.killWithUpdatesFrozen(ctx)
+		r.countKill(mode)
+		r.logf("kill -9 %s%s", mode, detail)
+		return
 	case modeFreeze:
 		table, release, err := r.freeze(ctx)
 		if err != nil {

@@ -68,6 +68,7 @@ type config struct {
 	pgURL         string
 	bin           string
 	work          string
+	mode          string
 }
 
 func main() {
@@ -88,6 +89,7 @@ func main() {
 	flag.StringVar(&cfg.pgURL, "pg-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server to create the run's database on")
 	flag.StringVar(&cfg.bin, "binary", "", "a vidivo binary to run (default: go build ./cmd/vidivo first)")
 	flag.StringVar(&cfg.work, "work", "", "working directory (default: a new temporary one)")
+	flag.StringVar(&cfg.mode, "mode", "", "only this kill mode: random, burst, jobs_running, ledger_locked or ledger_update_frozen (default: a random mix)")
 	flag.Parse()
 	switch *engine {
 	case "both":

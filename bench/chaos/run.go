@@ -133,6 +133,9 @@ func (r *run) prepare(ctx context.Context) error {
 	if r.freezeDB, _, err = audit.Open(ctx, r.dbURL, 1); err != nil {
 		return err
 	}
+	if err := r.installFreeze(ctx); err != nil {
+		return err
+	}
 	return r.setUpHosts(ctx, r.cfg.hosts, r.cfg.bookable)
 }
 
