@@ -190,6 +190,9 @@ func checkAvatarURL(raw string) string {
 	if len(raw) > MaxAvatarURLLen {
 		return "must be at most 2048 characters"
 	}
+	if issue := TextIssue(raw, TextRule{}); issue != "" {
+		return issue
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return "must be an absolute http or https URL"

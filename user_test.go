@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/vidivo/vidivo"
 )
 
@@ -103,5 +105,30 @@ func TestErrorHelpers(t *testing.T) {
 	plain := errorsJoin(nil)
 	if vidivo.ErrorCode(plain) != vidivo.EINTERNAL || vidivo.ErrorMessage(plain) != "internal error" {
 		t.Errorf("plain error = %q %q", vidivo.ErrorCode(plain), vidivo.ErrorMessage(plain))
+	}
+}
+
+func TestUserUpdateText(t *testing.T) {
+	t.Parallel()
+	str := func(s string) *string { return &s }
+	tests := []struct {
+		name string
+		upd  vidivo.UserUpdate
+		want []vidivo.FieldError
+	}{
+		{"ok", vidivo.UserUpdate{DisplayName: str(" Jane "), AvatarURL: str("https://x.io/a.png")}, nil},
+		{"NUL in name", vidivo.UserUpdate{DisplayName: str("Ja\x00ne")}, []vidivo.FieldError{{Field: "display_name", Issue: "must not contain control characters"}}},
+		{"newline in name", vidivo.UserUpdate{DisplayName: str("Ja\nne")}, []vidivo.FieldError{{Field: "display_name", Issue: "must be a single line"}}},
+		{"C1 control in avatar", vidivo.UserUpdate{AvatarURL: str("https://x.io/\u0085")}, []vidivo.FieldError{{Field: "avatar_url", Issue: "must not contain control characters"}}},
+		{"NUL in zone", vidivo.UserUpdate{Timezone: str("UTC\x00")}, []vidivo.FieldError{{Field: "timezone", Issue: "unknown time zone; use an IANA name such as Europe/Berlin"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.upd.Validate()
+			if diff := cmp.Diff(tt.want, vidivo.ErrorDetails(err)); diff != "" {
+				t.Errorf("Validate() details (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
