@@ -118,7 +118,9 @@ func (b *bundle) call(t *testing.T, id string) *vidivo.Call {
 	return c
 }
 
-func (b *bundle) hostCaller() vidivo.Caller { return vidivo.Caller{Subject: b.host.ID, Role: vidivo.RoleHost} }
+func (b *bundle) hostCaller() vidivo.Caller {
+	return vidivo.Caller{Subject: b.host.ID, Role: vidivo.RoleHost}
+}
 
 // queued is a job as River stores it.
 type queued struct {

@@ -121,27 +121,3 @@ func (s *Service) end(ctx context.Context, c *vidivo.Call, reason string, at tim
 	}
 	return c, nil
 }
-
-// heldAmounts lists the amounts of a call's placed holds, window by window.
-func (s *Service) heldAmounts(ctx context.Context, callID string) ([]vidivo.Money, error) {
-	charges, err := s.Store.Charges(ctx, callID)
-	if err != nil {
-		return nil, err
-	}
-	var out []vidivo.Money
-	for _, h := range succeededHolds(charges) {
-		out = append(out, h.Amount)
-	}
-	return out, nil
-}
-
-// succeededHolds returns the placed holds of a ledger in window order.
-func succeededHolds(charges []*vidivo.Charge) []*vidivo.Charge {
-	var out []*vidivo.Charge
-	for _, ch := range charges {
-		if ch.Kind == vidivo.ChargeHold && ch.State == vidivo.ChargeSucceeded {
-			out = append(out, ch)
-		}
-	}
-	return out
-}

@@ -36,13 +36,12 @@ func (s *Service) Settle(ctx context.Context, callID string) error {
 			}
 		}
 	}
-	holds := succeededHolds(charges)
-	sort.SliceStable(holds, func(i, j int) bool {
-		if holds[i].Window != holds[j].Window {
-			return holds[i].Window < holds[j].Window
+	holds, released := openHolds(charges)
+	for _, h := range released {
+		if err := s.release(ctx, callID, h); err != nil { // finishes one left pending
+			return err
 		}
-		return attemptOf(holds[i]) < attemptOf(holds[j])
-	})
+	}
 	amounts := make([]vidivo.Money, len(holds))
 	for i, h := range holds {
 		amounts[i] = h.Amount
@@ -126,4 +125,48 @@ func (s *Service) alreadyDone(ctx context.Context, ch *vidivo.Charge) (bool, err
 		return st.Status == billing.HoldCaptured && st.Captured == ch.Amount, nil
 	}
 	return st.Status == billing.HoldCanceled, nil
+}
+
+// heldAmounts lists the amounts of a call's open holds, window by window.
+func (s *Service) heldAmounts(ctx context.Context, callID string) ([]vidivo.Money, error) {
+	charges, err := s.Store.Charges(ctx, callID)
+	if err != nil {
+		return nil, err
+	}
+	holds, _ := openHolds(charges)
+	out := make([]vidivo.Money, len(holds))
+	for i, h := range holds {
+		out[i] = h.Amount
+	}
+	return out, nil
+}
+
+// openHolds splits the placed holds of a ledger into those still open, in
+// window and attempt order, and those a release gave (or is giving) back:
+// a released hold is never captured from, nor counted as held. Leaving
+// released holds out never changes how a total splits over the others: a
+// hold is released only when the holds before it covered the total.
+func openHolds(charges []*vidivo.Charge) (open, released []*vidivo.Charge) {
+	releases := map[string]bool{}
+	for _, ch := range charges {
+		if ch.Kind == vidivo.ChargeRelease {
+			releases[ch.IdempotencyKey] = true
+		}
+	}
+	for _, ch := range charges {
+		switch {
+		case ch.Kind != vidivo.ChargeHold || ch.State != vidivo.ChargeSucceeded:
+		case releases[stepKey(ch, "release")]:
+			released = append(released, ch)
+		default:
+			open = append(open, ch)
+		}
+	}
+	sort.SliceStable(open, func(i, j int) bool {
+		if open[i].Window != open[j].Window {
+			return open[i].Window < open[j].Window
+		}
+		return attemptOf(open[i]) < attemptOf(open[j])
+	})
+	return open, released
 }
