@@ -35,8 +35,9 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, scope string
 		writeJSON(w, res.status, res.body)
 		return nil
 	}
-	if len(key) > maxIdempotencyKeyLen {
-		return vidivo.Invalid(vidivo.FieldError{Field: "X-Idempotency-Key", Issue: "must be at most 255 characters"})
+	// The key is stored: it must be text every database holds.
+	if fe := vidivo.CheckText("X-Idempotency-Key", key, vidivo.TextRule{Max: maxIdempotencyKeyLen}); fe != nil {
+		return vidivo.Invalid(*fe)
 	}
 	sum := sha256.Sum256(raw)
 	ctx := r.Context()

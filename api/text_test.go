@@ -34,6 +34,12 @@ func TestNULRefused(t *testing.T) {
 			body[field] = v
 			return body
 		}
+		t.Run("idempotency key", func(t *testing.T) {
+			// Header values may carry bytes that are not UTF-8; the key is stored.
+			resp := e.Do(apitest.Req{Method: "POST", Path: "/v1/calls/join/" + code, Header: http.Header{"X-Idempotency-Key": {"k\xff"}},
+				Body: map[string]any{"payment_method_id": "pm_card_visa"}})
+			wantField(t, resp, "X-Idempotency-Key")
+		})
 		for _, tc := range []struct {
 			name         string
 			method, path string
