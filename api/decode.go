@@ -212,6 +212,9 @@ func checkRequestText(r *http.Request) error {
 	if code := r.PathValue("short_code"); code != "" && !vidivo.IsShortCode(code) {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "not found")
 	}
+	if r.URL.RawQuery == "" {
+		return nil
+	}
 	var errs []vidivo.FieldError
 	for k, vs := range r.URL.Query() {
 		for _, v := range vs {
