@@ -101,12 +101,14 @@ func (c *Call) Activate(at time.Time) error {
 }
 
 // EndStatus is the final status a call ends in for reason: missed for a
-// host no-show, failed for a billing error, completed otherwise.
+// host no-show or a host who declined it, failed for a billing error,
+// completed otherwise. Missed can only be reached from waiting or ringing,
+// so a declined call is one that never started and costs nothing.
 func EndStatus(reason string) CallStatus {
 	switch reason {
 	case EndBillingError:
 		return CallFailed
-	case EndNoShow:
+	case EndNoShow, EndDeclined:
 		return CallMissed
 	}
 	return CallCompleted
@@ -130,6 +132,8 @@ const (
 	EndTimeout      = "timeout"
 	EndBillingError = "billing_error"
 	EndNoShow       = "no_show"
+	// EndDeclined: the host declined the call while it rang.
+	EndDeclined = "declined"
 )
 
 // ValidEndReason reports whether a participant may give reason.

@@ -28,6 +28,9 @@ func TestCallStateMachine(t *testing.T) {
 		{"billing error fails it", vidivo.CallActive, func(c *vidivo.Call) error { return c.End(vidivo.EndBillingError, at) }, vidivo.CallFailed},
 		{"no-show of a waiting call", vidivo.CallWaiting, func(c *vidivo.Call) error { return c.End(vidivo.EndNoShow, at) }, vidivo.CallMissed},
 		{"no-show of an active call", vidivo.CallActive, func(c *vidivo.Call) error { return c.End(vidivo.EndNoShow, at) }, ""},
+		{"decline a ringing call", vidivo.CallRinging, func(c *vidivo.Call) error { return c.End(vidivo.EndDeclined, at) }, vidivo.CallMissed},
+		{"decline a waiting call", vidivo.CallWaiting, func(c *vidivo.Call) error { return c.End(vidivo.EndDeclined, at) }, vidivo.CallMissed},
+		{"decline an active call", vidivo.CallActive, func(c *vidivo.Call) error { return c.End(vidivo.EndDeclined, at) }, ""},
 		{"end a completed call", vidivo.CallCompleted, func(c *vidivo.Call) error { return c.End(vidivo.EndUserEnded, at) }, ""},
 		{"end a failed call", vidivo.CallFailed, func(c *vidivo.Call) error { return c.End(vidivo.EndUserEnded, at) }, ""},
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/hosts"
 )
 
 // Two documented APIs serve call links over one implementation:
@@ -70,29 +71,20 @@ func (in *linkRequest) input() (vidivo.LinkInput, error) {
 	return li, nil
 }
 
-// createLink validates the request and stores the link for the calling
-// host. A host who cannot be paid yet gets 402 stripe_not_connected.
+// createLink stores the link for the calling host by the hosts service's
+// rule (the dashboard's too). A host who cannot be paid yet gets 402
+// stripe_not_connected.
 func (s *Server) createLink(r *http.Request, in *linkRequest) (*vidivo.Link, error) {
-	caller := CallerFrom(r.Context())
 	li, err := in.input()
 	if err != nil {
 		return nil, err
 	}
-	l, err := li.Validate(caller.Subject, s.now())
-	if err != nil {
-		return nil, err
-	}
-	host, err := s.Users.UserByID(r.Context(), caller.Subject)
-	if err != nil {
-		return nil, err
-	}
-	if !host.PayoutsConnected {
-		return nil, vidivo.Errorf(vidivo.ESTRIPENOTCONNECTED, "connect your payouts before creating call links")
-	}
-	if err := s.Links.CreateLink(r.Context(), l); err != nil {
-		return nil, err
-	}
-	return l, nil
+	return s.hosts().CreateLink(r.Context(), CallerFrom(r.Context()).Subject, li)
+}
+
+// hosts is the hosts service over the server's stores and gateway.
+func (s *Server) hosts() *hosts.Service {
+	return &hosts.Service{Users: s.Users, Links: s.Links, Payouts: s.Payouts, Gateway: s.Gateway, PublicURL: s.PublicURL, Now: s.now}
 }
 
 func (s *Server) handleLinkCreate(w http.ResponseWriter, r *http.Request) error {
@@ -122,30 +114,9 @@ func (s *Server) handleCallLinkCreate(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
-// ownedLink loads the link with id for a change by the caller: its host or
-// an admin. Another host's link is 403, as documented; a deleted link is
-// 404.
-func (s *Server) ownedLink(r *http.Request, id string) (*vidivo.Link, error) {
-	l, err := s.Links.LinkByID(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	caller := CallerFrom(r.Context())
-	if l.HostID != caller.Subject && caller.Role != vidivo.RoleAdmin {
-		return nil, vidivo.Errorf(vidivo.EFORBIDDEN, "you do not own this link")
-	}
-	if !l.Active {
-		return nil, vidivo.Errorf(vidivo.ENOTFOUND, "link not found")
-	}
-	return l, nil
-}
-
 func (s *Server) handleLinkDelete(w http.ResponseWriter, r *http.Request) error {
-	l, err := s.ownedLink(r, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if err := s.Links.DeactivateLink(r.Context(), l.ID); err != nil {
+	// Another host's link is 403, as documented; a deleted link is 404.
+	if err := s.hosts().DeleteLink(r.Context(), CallerFrom(r.Context()), r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
