@@ -21,18 +21,6 @@ type TextRule struct {
 	Multiline bool
 }
 
-// Common rules for free-text fields.
-var (
-	// LineRule is one line of up to 200 characters: labels, names, titles.
-	LineRule = TextRule{Max: 200}
-	// NoteRule is several lines of up to 2000 characters: notes, reasons,
-	// descriptions.
-	NoteRule = TextRule{Max: 2000, Multiline: true}
-	// TokenRule is an opaque identifier from a client or a gateway (a
-	// payment method id, a cursor): one line of up to 255 characters.
-	TokenRule = TextRule{Max: 255}
-)
-
 // CheckText is the one rule for free text that reaches storage: it must be
 // valid UTF-8 without NUL or other control characters (a newline, carriage
 // return and tab only where r.Multiline allows them; Unicode line and
@@ -76,7 +64,7 @@ func (r TextRule) refuses(c rune) bool {
 	if isLineBreak(c) || c == '\t' {
 		return !r.Multiline
 	}
-	return unicode.IsControl(c) || c == '\u2028' || c == '\u2029'
+	return unicode.IsControl(c)
 }
 
 func isLineBreak(c rune) bool { return c == '\n' || c == '\r' || c == '\u2028' || c == '\u2029' }
