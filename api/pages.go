@@ -23,3 +23,11 @@ func (s *Server) LimitSignup(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) LimitLogin(w http.ResponseWriter, r *http.Request, login string) error {
 	return s.limitLogin(w, r, login)
 }
+
+// LimitPublic applies the API's limit on anonymous requests to a request,
+// so the join page shares the budget of joins by link. It answers
+// ERATELIMITED (having set Retry-After on w) when the client's address is
+// over it.
+func (s *Server) LimitPublic(w http.ResponseWriter, r *http.Request) error {
+	return allow(w, s.limits.public, limitKey(s.clientAddr(r)), "requests")
+}

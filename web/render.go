@@ -47,7 +47,18 @@ func mustParsePages() pages {
 
 // funcs are the helpers templates may call.
 var funcs = template.FuncMap{
-	"money": func(m vidivo.Money) string { return "$" + m.String() },
+	"money":    func(m vidivo.Money) string { return "$" + m.String() },
+	"dataAttr": dataAttr,
+}
+
+// dataAttr renders data-name="value" for <main>. html/template refuses a
+// dynamic attribute name with a hyphen (data-call-status), so the name is
+// checked here, against a-z, 0-9 and inner hyphens, and the value escaped.
+func dataAttr(name, value string) template.HTMLAttr {
+	if name == "" || name[0] == '-' || name[len(name)-1] == '-' || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return ""
+	}
+	return template.HTMLAttr("data-" + name + `="` + template.HTMLEscapeString(value) + `"`)
 }
 
 // view is what every page template receives: the signed-in user (if any),
@@ -102,7 +113,7 @@ func (s *Server) csp() string {
 		frame = "https://js.stripe.com https://hooks.stripe.com"
 		connect += " https://api.stripe.com"
 	}
-	return "default-src 'none'; script-src " + script + "; style-src 'self'; img-src 'self' data:; " +
+	return "default-src 'none'; script-src " + script + "; style-src 'self'; img-src 'self' data: https:; " +
 		"media-src 'self' blob: mediastream:; connect-src " + connect + "; frame-src " + frame + "; " +
 		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 }

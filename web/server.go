@@ -91,6 +91,7 @@ func (s *Server) Routes() {
 	m.Handle("GET /signup", s.page(s.handleSignupForm))
 	m.Handle("POST /signup", s.page(s.handleSignup))
 	m.Handle("POST /logout", s.page(s.handleLogout))
+	s.callRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))
