@@ -26,7 +26,7 @@ func newSite(t *testing.T, engine string, opts *apitest.Opts) *site {
 	pages := &web.Server{
 		Auth: s.Auth, Users: env.DB, Links: env.DB, Calls: env.Calls, CallStore: env.DB,
 		GuestTokens: s.GuestTokens, Signaling: s.Signaling, TURN: s.TURN, Notify: env.Hub,
-		Gateway: env.Gateway, Payments: "sandbox", Limiter: s, PublicURL: apitest.PublicURL,
+		Gateway: env.Gateway, Payouts: env.DB, Payments: "sandbox", Limiter: s, PublicURL: apitest.PublicURL,
 		Now: env.Clock.Now, Logger: s.Logger,
 	}
 	pages.Routes()

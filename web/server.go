@@ -11,12 +11,14 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/billing"
 	"github.com/vidivo/vidivo/calls"
+	"github.com/vidivo/vidivo/hosts"
 	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
@@ -45,6 +47,11 @@ type Server struct {
 	TURN        *turn.Minter
 	// Notify carries the host's ringer to the dashboard.
 	Notify *notify.Hub
+	// Payouts records hosts' payout accounts (onboarding from the pages).
+	Payouts hosts.PayoutStore
+	// PlatformFeePercent is the platform's share of each capture, for the
+	// earnings the call history shows (as the calls service takes it).
+	PlatformFeePercent int
 	// Gateway places holds; Payments names it ("sandbox" or "stripe") and
 	// StripePublishableKey lets Stripe.js collect cards in the browser.
 	Gateway              billing.Gateway
@@ -68,6 +75,10 @@ type Server struct {
 	static   staticFiles
 	secure   bool // cookies are Secure: the public URL is https
 	sessions *refresher
+	// streamsDone is closed by CloseStreams: dashboards' event streams end
+	// so a graceful shutdown need not wait for them.
+	streamsDone chan struct{}
+	closeOnce   sync.Once
 }
 
 // Routes parses the templates and registers every page. It must be called
@@ -92,6 +103,7 @@ func (s *Server) Routes() {
 	m.Handle("POST /signup", s.page(s.handleSignup))
 	m.Handle("POST /logout", s.page(s.handleLogout))
 	s.callRoutes(m)
+	s.dashboardRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))
