@@ -37,6 +37,7 @@ func (g *Gateway) mapError(op string, err error) error {
 		return e
 	}
 	e.Kind = stripeKind(se)
+	e.Code = string(se.Code) // e.g. resource_missing for an unknown payment method
 	if e.Kind == billing.KindDeclined {
 		e.DeclineCode = declineCode(se)
 	}
