@@ -195,7 +195,8 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	pages := &web.Server{
 		Auth: authSvc, Users: db, Links: db, Calls: callSvc, CallStore: db,
 		GuestTokens: srv.GuestTokens, Signaling: signalMinter, TURN: turnMinter, Notify: hub,
-		Gateway: gateway, Payments: c.Payments, Limiter: srv, PublicURL: c.PublicURL, Logger: logger,
+		Gateway: gateway, Payouts: db, PlatformFeePercent: c.PlatformFeePercent,
+		Payments: c.Payments, Limiter: srv, PublicURL: c.PublicURL, Logger: logger,
 		StripePublishableKey: c.StripePublishableKey, ICEPolicy: c.ICEPolicy,
 	}
 	pages.Routes()
@@ -220,6 +221,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	hs.RegisterOnShutdown(srv.CloseStreams)
+	hs.RegisterOnShutdown(pages.CloseStreams)
 	fmt.Fprintf(e.stdout, "vidivo listening on %s (database: %s, public URL: %s, metrics: %s)\n", ln.Addr(), db.Engine(), c.PublicURL, metricsAddr)
 	slog.Info("listening", "addr", ln.Addr().String(), "engine", db.Engine(), "public_url", c.PublicURL, "metrics_addr", metricsAddr)
 
