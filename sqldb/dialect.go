@@ -25,17 +25,15 @@ type dialect interface {
 	// uniqueViolation reports whether err is a unique-constraint violation
 	// and, if so, which constraint or index it names.
 	uniqueViolation(err error) (constraint string, ok bool)
-	// checksOverlap reports whether bookings must be checked for overlaps
-	// inside the booking transaction (SQLite), rather than refused by a
-	// constraint (PostgreSQL).
-	checksOverlap() bool
 	// exclusionViolation reports whether err is the no-overlap constraint
 	// refusing a booking.
 	exclusionViolation(err error) bool
 	// lockHostBookings makes concurrent bookings of one host queue for the
-	// rest of tx. The no-overlap guarantee stays the constraint's; queuing
-	// only spares PostgreSQL the deadlocks that many racing inserts into
-	// one exclusion constraint otherwise produce.
+	// rest of tx, so the checks a booking makes before it inserts (the
+	// buffers' margin, the per-guest cap) see every committed booking and
+	// none can slip in between. The plain no-overlap guarantee stays
+	// PostgreSQL's exclusion constraint; queuing also spares it the
+	// deadlocks that many racing inserts into one constraint produce.
 	lockHostBookings(ctx context.Context, tx *sql.Tx, hostID string) error
 	// retryable reports whether a failed transaction may simply be run
 	// again (it was aborted to break a deadlock or a serialization clash).
@@ -91,7 +89,6 @@ func (sqliteDialect) uniqueViolation(err error) (string, bool) {
 	return strings.Trim(msg, "index '"), true
 }
 
-func (sqliteDialect) checksOverlap() bool  { return true }
 func (sqliteDialect) retryable(error) bool { return false } // writers queue on the busy timeout
 
 func (sqliteDialect) lockHostBookings(context.Context, *sql.Tx, string) error {
@@ -146,8 +143,6 @@ func (postgresDialect) uniqueViolation(err error) (string, bool) {
 }
 
 func (postgresDialect) forUpdate() string { return " FOR UPDATE" }
-
-func (postgresDialect) checksOverlap() bool { return false }
 
 func (postgresDialect) lockHostBookings(ctx context.Context, tx *sql.Tx, hostID string) error {
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('vidivo booking ' || $1))", hostID)
