@@ -145,7 +145,8 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	hub := &notify.Hub{}
-	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, PlatformFeePercent: c.PlatformFeePercent, Logger: logger}
+	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, PlatformFeePercent: c.PlatformFeePercent,
+		Logger: logger, Metrics: calls.NewMetrics()}
 	runner, err := startJobs(ctx, engine, pool, callSvc, logger)
 	if err != nil {
 		return err
@@ -202,6 +203,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	pages.Routes()
 	srv.Pages = pages
 	srv.Routes()
+	srv.Registry().MustRegister(callSvc.Metrics.Collectors()...)
 	metricsAddr, stopMetrics, err := startMetrics(c, srv.MetricsHandler())
 	if err != nil {
 		return err
