@@ -53,18 +53,6 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	var errs []vidivo.FieldError
-	// The address is looked up, not stored: it only has to be text a
-	// database can compare (the one text rule), not a valid address.
-	if fe := vidivo.CheckText("email", in.Email, vidivo.TextRule{Required: true, Max: vidivo.MaxEmailLen}); fe != nil {
-		errs = append(errs, *fe)
-	}
-	if in.Password == "" {
-		errs = append(errs, vidivo.FieldError{Field: "password", Issue: "is required"})
-	}
-	if len(errs) > 0 {
-		return vidivo.Invalid(errs...)
-	}
 	if err := s.limitLogin(w, r, in.Email); err != nil {
 		return err
 	}
