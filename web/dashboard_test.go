@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -288,4 +289,58 @@ func assertHoldsReleased(t *testing.T, s *site, callID string) {
 	if len(held) == 0 || !cmp.Equal(held, released) {
 		t.Errorf("holds %v, releases %v: want every hold released", held, released)
 	}
+}
+
+func TestDashboardFormsNeedTheirCSRFToken(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, s *site) {
+		b := s.host(t, "Jane")
+		code := b.createLink(goodLink())
+		l, err := s.DB.LinkByShortCode(context.Background(), code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := s.join(t, code, "Alex")
+		fresh := s.signedUp(t, "Nadia", vidivo.RoleHost)
+		tests := []struct {
+			name, path string
+			b          *browser
+			form       url.Values
+		}{
+			{"answer", "/dashboard/calls/" + c.ID + "/answer", b, nil},
+			{"decline", "/dashboard/calls/" + c.ID + "/decline", b, nil},
+			{"create link", "/dashboard/links", b, goodLink()},
+			{"delete link", "/dashboard/links/" + l.ID + "/delete", b, nil},
+			{"payouts onboarding", "/settings/payouts/onboarding", fresh, nil},
+		}
+		for _, tt := range tests {
+			for _, token := range []string{"", "forged"} {
+				form := url.Values{"csrf": {token}}
+				for k, v := range tt.form {
+					form[k] = v
+				}
+				if token == "" {
+					form.Del("csrf")
+				}
+				p := tt.b.do(http.MethodPost, tt.path, form, nil)
+				if p.Status != http.StatusForbidden {
+					t.Errorf("%s with CSRF token %q = %d, want 403", tt.name, token, p.Status)
+				}
+			}
+		}
+		// Nothing happened.
+		if st := s.call(t, c.ID).Status; st != vidivo.CallWaiting {
+			t.Errorf("the call is %s, want waiting", st)
+		}
+		page, err := s.DB.Links(context.Background(), vidivo.LinkFilter{HostID: userID(t, s, "jane"), Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Links) != 1 || !page.Links[0].Active {
+			t.Errorf("refused forms changed the links: %d stored, want the one active link", len(page.Links))
+		}
+		if u, _ := s.DB.UserByID(context.Background(), userID(t, s, "nadia")); u.PayoutAccountID != "" {
+			t.Error("a refused onboarding form started onboarding")
+		}
+	})
 }
