@@ -13,6 +13,7 @@ import (
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/api/apitest"
+	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 )
 
 // host is a signed-up host with payouts connected, signed in in a
@@ -321,4 +322,33 @@ func TestSignedInGuestJoinsAsThemselves(t *testing.T) {
 			t.Errorf("the account's own call without the guest cookie = %d", p.Status)
 		}
 	})
+}
+
+// TestJoinSharesThePublicLimit: paying through the page counts against the
+// API's limit on anonymous joins, so the page is no way around it.
+func TestJoinSharesThePublicLimit(t *testing.T) {
+	t.Parallel()
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			s := newSite(t, engine, &apitest.Opts{PublicRateLimit: 2})
+			h := newHost(t, s, "janecoach", "Jane Smith")
+			l := h.link(t, s, nil)
+			b := s.browser(t)
+			form := url.Values{"payment_method_id": {"pm_card_chargeDeclined"}}
+			for i := range 2 {
+				if p := b.post("/c/"+l.ShortCode, form); p.Status != http.StatusPaymentRequired {
+					t.Fatalf("join %d = %d, want the decline", i+1, p.Status)
+				}
+			}
+			form.Set("payment_method_id", "pm_card_visa")
+			p := b.post("/c/"+l.ShortCode, form)
+			if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" || !strings.Contains(p.Body, "too many requests") {
+				t.Errorf("third join in a minute = %d (Retry-After %q):\n%s", p.Status, p.Header.Get("Retry-After"), p.Body)
+			}
+			if n := h.countCalls(t, s); n != 0 {
+				t.Errorf("%d calls, want none", n)
+			}
+		})
+	}
 }
