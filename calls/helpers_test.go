@@ -59,7 +59,7 @@ func forEngines(t *testing.T, fn func(t *testing.T, b *bundle)) {
 	}
 }
 
-func setup(t *testing.T, engine string) *bundle {
+func setup(t testing.TB, engine string) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	url := sqldbtest.URL(t, engine)
@@ -84,7 +84,7 @@ func setup(t *testing.T, engine string) *bundle {
 
 // link stores a link of the host at rate cents a minute and window
 // minutes.
-func (b *bundle) link(t *testing.T, rate vidivo.Money, window int) *vidivo.Link {
+func (b *bundle) link(t testing.TB, rate vidivo.Money, window int) *vidivo.Link {
 	t.Helper()
 	l := &vidivo.Link{HostID: b.host.ID, Rate: rate, WindowMinutes: window}
 	if err := b.db.CreateLink(context.Background(), l); err != nil {
@@ -95,7 +95,7 @@ func (b *bundle) link(t *testing.T, rate vidivo.Money, window int) *vidivo.Link 
 
 // activeCall is a guest who joined a new link at rate and window, with the
 // host joined: a call whose timer runs from now.
-func (b *bundle) activeCall(t *testing.T, rate vidivo.Money, window int) *vidivo.Call {
+func (b *bundle) activeCall(t testing.TB, rate vidivo.Money, window int) *vidivo.Call {
 	t.Helper()
 	ctx := context.Background()
 	c, _, err := b.svc.Join(ctx, calls.JoinRequest{ShortCode: b.link(t, rate, window).ShortCode, PaymentMethodID: "pm_card_visa"})

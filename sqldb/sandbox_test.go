@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
@@ -63,5 +64,23 @@ func TestSandboxSettleIsIdempotentUnderItsLock(t *testing.T) {
 				t.Errorf("a capture's key reused to cancel = %v, want validation_error", err)
 			}
 		})
+	}
+}
+
+// TestSQLiteLedgerIsDurable (issue 17): SQLite commits with
+// synchronous=FULL, so a ledger entry committed after a payment operation
+// at the gateway survives a power cut (NORMAL may lose the last commits).
+func TestSQLiteLedgerIsDurable(t *testing.T) {
+	t.Parallel()
+	db := sqldbtest.New(t, "sqlite")
+	var level int
+	err := db.WithTx(context.Background(), func(tx *sql.Tx) error {
+		return tx.QueryRow("PRAGMA synchronous").Scan(&level)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if level != 2 {
+		t.Errorf("PRAGMA synchronous = %d, want 2 (FULL)", level)
 	}
 }
