@@ -182,26 +182,31 @@ func (r *run) freeze(ctx context.Context) (table string, release func(), err err
 	return table, func() { once.Do(func() { _ = tx.Rollback() }) }, nil
 }
 
-// monitor watches the live database while the server is up: an active
-// call still running liveSlack past its paid time, while the server has
-// been up at least that long, is a violation the final audit cannot see
-// (reconciliation would end it at its paid time on the last restart).
+// monitor watches the live database. Start-up reconciliation ends, before
+// the server answers, every call whose paid time ran out while it was
+// down; so a call seen active more than liveSlack past its paid time, when
+// the server was already up at the moment that time ran out, is running on
+// unpaid — a violation the final audit cannot see, since the last
+// restart's reconciliation ends it at its paid time. The same for a call
+// still waiting for its host past its no-show deadline.
 func (r *run) monitor(stop context.Context) {
 	seen := map[string]bool{}
 	for stop.Err() == nil {
 		sleep(stop, 5*time.Second)
-		if r.srv.upFor() < r.cfg.liveSlack {
-			continue
-		}
-		for _, v := range r.activePastPaid(stop, seen) {
+		for _, v := range r.overdue(stop, seen) {
 			r.live = append(r.live, v)
 			r.logf("LIVE %s", v)
 		}
 	}
 }
 
-func (r *run) activePastPaid(ctx context.Context, seen map[string]bool) []audit.Violation {
-	rows, err := r.db.QueryContext(ctx, `SELECT id, active_at, windows, window_minutes FROM calls WHERE status = 'active'`)
+func (r *run) overdue(ctx context.Context, seen map[string]bool) []audit.Violation {
+	upSince := r.srv.upSinceTime()
+	if upSince.IsZero() {
+		return nil
+	}
+	rows, err := r.db.QueryContext(ctx, `SELECT id, status, created_at, scheduled_at, active_at, windows, window_minutes
+		FROM calls WHERE status IN ('waiting', 'ringing', 'active')`)
 	if err != nil {
 		return nil
 	}
@@ -210,20 +215,29 @@ func (r *run) activePastPaid(ctx context.Context, seen map[string]bool) []audit.
 	now := time.Now()
 	for rows.Next() {
 		var (
-			id            string
-			activeT       stamp
-			windows, mins int64
+			id, status                  string
+			created, scheduled, activeT stamp
+			windows, mins               int64
 		)
-		if err := rows.Scan(&id, &activeT, &windows, &mins); err != nil || !activeT.ok {
+		if err := rows.Scan(&id, &status, &created, &scheduled, &activeT, &windows, &mins); err != nil || seen[id] {
 			continue
 		}
-		covered := activeT.t.Add(time.Duration(windows*mins) * time.Minute)
-		if over := now.Sub(covered); over > r.cfg.liveSlack && !seen[id] {
-			seen[id] = true
-			out = append(out, audit.Violation{Kind: audit.PastPaidTime, CallID: id,
-				Detail: fmt.Sprintf("seen live: active %s past its paid time (%d × %d min from %s) with the server up %s",
-					over.Round(time.Second), windows, mins, activeT.t.Format(time.RFC3339), r.srv.upFor().Round(time.Second))})
+		kind, due := audit.OpenPastNoShow, created.t.Add(5*time.Minute)
+		if scheduled.ok && scheduled.t.Add(5*time.Minute).After(due) {
+			due = scheduled.t.Add(5 * time.Minute)
 		}
+		if status == "active" && activeT.ok {
+			kind, due = audit.PastPaidTime, activeT.t.Add(time.Duration(windows*mins)*time.Minute)
+		}
+		over := now.Sub(due)
+		if over <= r.cfg.liveSlack || upSince.After(due) || r.srv.upSinceTime() != upSince {
+			continue
+		}
+		seen[id] = true
+		out = append(out, audit.Violation{Kind: kind, CallID: id, Detail: fmt.Sprintf(
+			"seen live: %s %s past its %s (%d × %d min from %s); the server was up from %s, before it",
+			status, over.Round(time.Second), map[bool]string{true: "paid time", false: "no-show deadline"}[status == "active"],
+			windows, mins, activeT.t.Format(time.RFC3339), upSince.Format(time.RFC3339))})
 	}
 	return out
 }

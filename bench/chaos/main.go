@@ -20,8 +20,8 @@
 //     with the ledger's writes frozen by a lock this program holds (so the
 //     process dies between a gateway step and its ledger update); then it
 //     is started again on the same data. A monitor flags any call seen
-//     active more than -live-slack past its paid time while the server has
-//     been up that long.
+//     active more than -live-slack past its paid time (or waiting past its
+//     no-show deadline) when the server was already up as that time came.
 //  4. After -duration: the load stops and its calls end, every host ends
 //     its still-open calls, the server is killed and started a last time,
 //     and once settled (or after -settle-timeout) every call is audited.
@@ -78,12 +78,12 @@ func main() {
 	flag.DurationVar(&cfg.killEvery, "kill-every", 40*time.Second, "mean time between kills (exponential, at least a quarter of it)")
 	flag.DurationVar(&cfg.maxCall, "max-call", 4*time.Minute, "longest call the load makes")
 	flag.DurationVar(&cfg.settleTimeout, "settle-timeout", 6*time.Minute, "longest wait for settlement after the last restart")
-	flag.DurationVar(&cfg.liveSlack, "live-slack", time.Minute, "how long past its paid time a call may be seen active (server up that long) before it is a violation")
+	flag.DurationVar(&cfg.liveSlack, "live-slack", time.Minute, "how long past its paid time (or no-show deadline) a call may be seen open, when the server was up as that time came, before it is a violation")
 	flag.DurationVar(&cfg.patience, "patience", 2*time.Minute, "how long a client keeps retrying one request")
 	flag.IntVar(&cfg.workers, "workers", 16, "concurrent guests per engine")
-	flag.IntVar(&cfg.hosts, "hosts", 6, "hosts per engine")
-	flag.IntVar(&cfg.bookable, "bookable-hosts", 2, "hosts that take bookings")
-	flag.Float64Var(&cfg.bookShare, "book-share", 0.12, "share of calls that are booked rather than through a link")
+	flag.IntVar(&cfg.hosts, "hosts", 10, "hosts per engine")
+	flag.IntVar(&cfg.bookable, "bookable-hosts", 6, "hosts that take bookings (each one 5-minute booking at a time)")
+	flag.Float64Var(&cfg.bookShare, "book-share", 0.25, "share of calls that are booked rather than through a link")
 	flag.BoolVar(&cfg.plant, "plant", false, "after the audit, plant every kind of violation in the run's database and check each is flagged")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the data dir and database (kept anyway when something is flagged)")
 	flag.StringVar(&cfg.pgURL, "pg-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server to create the run's database on")

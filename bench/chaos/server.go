@@ -196,14 +196,12 @@ func (s *server) exitedOnItsOwn() bool {
 	}
 }
 
-// upFor is how long the server has been answering, zero while down.
-func (s *server) upFor() time.Duration {
+// upSinceTime is when the current process started answering; zero while
+// down.
+func (s *server) upSinceTime() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.upSince.IsZero() {
-		return 0
-	}
-	return time.Since(s.upSince)
+	return s.upSince
 }
 
 type serverStats struct {
