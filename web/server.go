@@ -17,6 +17,7 @@ import (
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/billing"
+	"github.com/vidivo/vidivo/booking"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/hosts"
 	"github.com/vidivo/vidivo/notify"
@@ -40,6 +41,10 @@ type Server struct {
 	// Calls runs paid calls; CallStore reads them.
 	Calls     *calls.Service
 	CallStore vidivo.CallStore
+	// Booking runs scheduled calls: availability, slots, bookings,
+	// rescheduling and canceling; EventTypes keeps hosts' event types.
+	Booking    *booking.Service
+	EventTypes vidivo.EventTypeStore
 	// GuestTokens issues the call-scoped token a guest's browser keeps in
 	// a cookie; Signaling and TURN mint what the in-call page connects with.
 	GuestTokens *token.Issuer

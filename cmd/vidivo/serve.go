@@ -199,6 +199,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Gateway: gateway, Payouts: db, PlatformFeePercent: c.PlatformFeePercent,
 		Payments: c.Payments, Limiter: srv, PublicURL: c.PublicURL, Logger: logger,
 		StripePublishableKey: c.StripePublishableKey, ICEPolicy: c.ICEPolicy,
+		Booking: srv.Booking, EventTypes: db,
 	}
 	pages.Routes()
 	srv.Pages = pages
