@@ -155,3 +155,29 @@ func TestCallEndsWhenItsPaidTimeRunsOut(t *testing.T) {
 		})
 	}
 }
+
+// TestReconcilePlacesAnOverdueRenewal: the renewal job of window 1 died
+// with its process before asking the gateway, and River's rescue may come
+// only after the paid time ends. Reconciliation, running every half
+// minute, places the overdue renewal itself, so the call is not cut off at
+// the end of its first window.
+func TestReconcilePlacesAnOverdueRenewal(t *testing.T) {
+	t.Parallel()
+	forEngines(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		c := b.activeCall(t, 100, 10)
+		b.clock.Add(9 * time.Minute) // the renewal comes due, and its process dies
+		b.setJobState(t, b.job(t, c.ID, vidivo.RenewHoldJob{}.Kind(), 1).id, "running")
+		b.clock.Add(20 * time.Second)
+		if err := b.svc.Reconcile(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.call(t, c.ID).Windows; got != 2 {
+			t.Fatalf("%d windows held after reconciliation, want 2", got)
+		}
+		b.live(t, c.ID, 10*time.Minute) // the chain goes on from there
+		if got := b.call(t, c.ID); got.Status != vidivo.CallActive || got.Windows != 3 {
+			t.Fatalf("call %s with %d windows held 19m20s in, want active with 3", got.Status, got.Windows)
+		}
+	})
+}

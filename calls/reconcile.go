@@ -100,14 +100,25 @@ func (s *Service) reconcileCall(ctx context.Context, c *vidivo.Call) error {
 		return ignoreConflict(err)
 	case vidivo.CallActive:
 		covered := paidUntil(c)
-		if now.Before(covered) {
+		if !now.Before(covered) {
+			_, err := s.end(ctx, c, vidivo.EndTimeout, covered)
+			return ignoreConflict(err)
+		}
+		if now.Before(covered.Add(-s.lead()).Add(renewalOverdue)) {
 			return nil // still paid for; its renewal job carries on
 		}
-		_, err := s.end(ctx, c, vidivo.EndTimeout, covered)
-		return ignoreConflict(err)
+		// The next window's renewal is overdue: its job may be held by a
+		// process that died, and River's rescue could come after the paid
+		// time ends. Place it now; racing the job is safe, as both are
+		// the same keyed operation.
+		return s.RenewHold(ctx, c.ID, c.Windows)
 	}
 	return nil
 }
+
+// renewalOverdue is how late a renewal may be before reconciliation places
+// it itself: past River's scheduling delay of a few seconds.
+const renewalOverdue = 15 * time.Second
 
 func ignoreConflict(err error) error {
 	if vidivo.ErrorCode(err) == vidivo.ECONFLICT {
