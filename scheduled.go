@@ -49,7 +49,9 @@ type ScheduledCall struct {
 	// CallStartedAt is set when the booking's call started (the guest
 	// joined): from then on it can be neither canceled nor rescheduled.
 	CallStartedAt *time.Time
-	CreatedAt     time.Time
+	// Tracking are the UTM parameters of the page the booking came from.
+	Tracking  Tracking
+	CreatedAt time.Time
 }
 
 // BookingLimits are a host's rules that the store checks inside the

@@ -15,19 +15,55 @@ type personJSON struct {
 }
 
 type scheduledCallJSON struct {
-	ID              string     `json:"id"`
-	Host            personJSON `json:"host"`
-	Guest           personJSON `json:"guest"`
-	ScheduledAt     string     `json:"scheduled_at"`
-	DurationMinutes int        `json:"duration_minutes"`
-	EndsAt          string     `json:"ends_at"`
-	Note            *string    `json:"note"`
-	Status          string     `json:"status"`
-	JoinURL         string     `json:"join_url"`
-	CalendarURL     string     `json:"calendar_url"`
-	CanceledBy      *string    `json:"canceled_by,omitempty"`
-	CancelReason    *string    `json:"cancel_reason,omitempty"`
-	Rescheduled     bool       `json:"rescheduled,omitempty"`
+	ID              string       `json:"id"`
+	Host            personJSON   `json:"host"`
+	Guest           personJSON   `json:"guest"`
+	ScheduledAt     string       `json:"scheduled_at"`
+	DurationMinutes int          `json:"duration_minutes"`
+	EndsAt          string       `json:"ends_at"`
+	Note            *string      `json:"note"`
+	Status          string       `json:"status"`
+	JoinURL         string       `json:"join_url"`
+	CalendarURL     string       `json:"calendar_url"`
+	CanceledBy      *string      `json:"canceled_by,omitempty"`
+	CancelReason    *string      `json:"cancel_reason,omitempty"`
+	Rescheduled     bool         `json:"rescheduled,omitempty"`
+	Tracking        trackingJSON `json:"tracking"`
+}
+
+// trackingJSON is a booking's UTM parameters; one not given is null.
+type trackingJSON struct {
+	UTMSource   *string `json:"utm_source"`
+	UTMMedium   *string `json:"utm_medium"`
+	UTMCampaign *string `json:"utm_campaign"`
+	UTMContent  *string `json:"utm_content"`
+	UTMTerm     *string `json:"utm_term"`
+}
+
+// tracking is the domain's form: null and "" are both not given.
+func (t *trackingJSON) tracking() vidivo.Tracking {
+	if t == nil {
+		return vidivo.Tracking{}
+	}
+	v := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	return vidivo.Tracking{UTMSource: v(t.UTMSource), UTMMedium: v(t.UTMMedium), UTMCampaign: v(t.UTMCampaign),
+		UTMContent: v(t.UTMContent), UTMTerm: v(t.UTMTerm)}
+}
+
+func newTrackingJSON(t vidivo.Tracking) trackingJSON {
+	p := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return trackingJSON{UTMSource: p(t.UTMSource), UTMMedium: p(t.UTMMedium), UTMCampaign: p(t.UTMCampaign),
+		UTMContent: p(t.UTMContent), UTMTerm: p(t.UTMTerm)}
 }
 
 // scheduledCallJSON renders a booking with its two people.
@@ -46,6 +82,7 @@ func (s *Server) scheduledCallJSON(b *booking.Booking) scheduledCallJSON {
 		CanceledBy:      b.CanceledBy,
 		CancelReason:    b.CancelReason,
 		Rescheduled:     b.Rescheduled,
+		Tracking:        newTrackingJSON(b.Tracking),
 	}
 }
 

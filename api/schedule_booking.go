@@ -96,6 +96,9 @@ type bookRequest struct {
 	EventType       *string `json:"event_type"`
 	Note            *string `json:"note"`
 	PaymentMethodID *string `json:"payment_method_id"`
+	// Tracking carries UTM parameters, named as Calendly's invitee
+	// tracking is, so integrators' code carries over.
+	Tracking *trackingJSON `json:"tracking"`
 }
 
 // handleScheduleBook is POST /v1/schedule/book: the caller books time with
@@ -107,7 +110,7 @@ func (s *Server) handleScheduleBook(w http.ResponseWriter, r *http.Request) erro
 	}
 	b, err := s.Booking.Book(r.Context(), booking.BookRequest{Caller: CallerFrom(r.Context()), HostUsername: in.HostUsername,
 		ScheduledAt: in.ScheduledAt, DurationMinutes: in.DurationMinutes, EventType: in.EventType, Note: in.Note,
-		PaymentMethodID: in.PaymentMethodID})
+		PaymentMethodID: in.PaymentMethodID, Tracking: in.Tracking.tracking()})
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,9 @@ type BookRequest struct {
 	EventType       *string
 	Note            *string
 	PaymentMethodID *string
+	// Tracking are the UTM parameters of the page the booking came from
+	// (an embedded widget passes them on); kept with the booking.
+	Tracking vidivo.Tracking
 }
 
 // validate checks what the request says on its own and parses its time.
@@ -46,6 +49,7 @@ func (r *BookRequest) validate() (time.Time, error) {
 			errs = append(errs, vidivo.FieldError{Field: "payment_method_id", Issue: issue})
 		}
 	}
+	errs = append(errs, r.Tracking.Validate("tracking")...)
 	if r.EventType != nil && strings.TrimSpace(*r.EventType) == "" {
 		errs = append(errs, vidivo.FieldError{Field: "event_type", Issue: "must be the id or slug of one of the host's event types"})
 	}
@@ -71,7 +75,9 @@ func parseTime(at string) (time.Time, *vidivo.FieldError) {
 // payment_method_id required (EVALIDATION). A payment method given is
 // verified with the gateway, charging nothing: a declined or unknown one
 // is ESTRIPE and books nothing. A guest who already holds the host's
-// maximum of upcoming bookings gets EFORBIDDEN. Unknown hosts and event
+// maximum of upcoming bookings gets EFORBIDDEN. UTM parameters longer
+// than vidivo.MaxTrackingLen or holding control characters are EVALIDATION
+// naming tracking.utm_*. Unknown hosts and event
 // types are ENOTFOUND.
 func (s *Service) Book(ctx context.Context, req BookRequest) (*Booking, error) {
 	start, err := req.validate()
@@ -101,7 +107,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*Booking, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.Note, b.PaymentMethodID = req.Note, req.PaymentMethodID
+	b.Note, b.PaymentMethodID, b.Tracking = req.Note, req.PaymentMethodID, req.Tracking
 	if req.PaymentMethodID != nil {
 		if b.CustomerID, err = s.verify(ctx, *req.PaymentMethodID, host, guest); err != nil {
 			return nil, err

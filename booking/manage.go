@@ -47,8 +47,8 @@ type RescheduleRequest struct {
 
 // Reschedule moves a confirmed booking that has not started and whose
 // call does not exist to another time: in one transaction the old booking
-// is canceled as rescheduled and a new one, with the same note and
-// payment method, is booked. The new time is checked as Book checks it;
+// is canceled as rescheduled and a new one, with the same note, payment
+// method and tracking, is booked. The new time is checked as Book checks it;
 // if it fails nothing changes. Returns ENOTFOUND, EFORBIDDEN for anyone
 // but the participants (and admins), ECONFLICT for a booking that can no
 // longer change or a time that is taken, EVALIDATION.
@@ -72,7 +72,7 @@ func (s *Service) Reschedule(ctx context.Context, c vidivo.Caller, id string, re
 	if err != nil {
 		return nil, err
 	}
-	next.Note, next.PaymentMethodID, next.CustomerID = old.Note, old.PaymentMethodID, old.CustomerID
+	next.Note, next.PaymentMethodID, next.CustomerID, next.Tracking = old.Note, old.PaymentMethodID, old.CustomerID, old.Tracking
 	if err := s.Store.Reschedule(ctx, old.ID, c.Subject, next, a.Limits()); err != nil {
 		return nil, err
 	}
