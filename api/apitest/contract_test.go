@@ -115,7 +115,7 @@ const (
 		`"scheduled_at":"2026-03-16T14:00:00Z","duration_minutes":30,"ends_at":"2026-03-16T14:30:00Z",` +
 		`"note":"Career coaching session","status":"confirmed","join_url":"https://vidivo.test/join/` + bookingID + `",` +
 		`"calendar_url":"https://vidivo.test/v1/schedule/` + bookingID + `/calendar",` + noTrackingJSON + `}`
-	noTrackingJSON = `"tracking":{"utm_source":null,"utm_medium":null,"utm_campaign":null,"utm_content":null,"utm_term":null}`
+	noTrackingJSON   = `"tracking":{"utm_source":null,"utm_medium":null,"utm_campaign":null,"utm_content":null,"utm_term":null}`
 	canceledCallJSON = `{"id":"` + bookingID + `","host":{"id":"01JN2X4K8M3F7QPZRVWT6YBHCE","username":"janecoach",` +
 		`"display_name":"Jane Smith"},"guest":{"id":"01JN2X5M9N4G8RQAZXWY7ZCDFH","username":"alexdoe","display_name":"Alex Doe"},` +
 		`"scheduled_at":"2026-03-16T14:00:00Z","duration_minutes":30,"ends_at":"2026-03-16T14:30:00Z",` +
