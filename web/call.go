@@ -155,10 +155,12 @@ type summaryView struct {
 
 // Heading is the summary's title.
 func (v summaryView) Heading() string {
-	switch v.Status {
-	case vidivo.CallMissed:
+	switch {
+	case v.EndReason == vidivo.EndDeclined && v.Role == roleGuest:
+		return v.PeerName + " could not take the call"
+	case v.Status == vidivo.CallMissed:
 		return "The call was missed"
-	case vidivo.CallFailed:
+	case v.Status == vidivo.CallFailed:
 		return "The call ended: payment problem"
 	}
 	return "Call ended"

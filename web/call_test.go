@@ -366,3 +366,25 @@ func TestCallPageWeight(t *testing.T) {
 		t.Logf("in-call page: %d bytes (HTML %d)", total, len(html.Body))
 	})
 }
+
+// TestDeclinedCallSummary: a call the host declines while it rings ends
+// for the guest in a summary that says so, charging nothing.
+func TestDeclinedCallSummary(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, s *site) {
+		c := joinCall(t, s, nil)
+		if _, err := s.Calls.Decline(context.Background(), vidivo.Caller{Subject: c.host.id, Role: vidivo.RoleHost}, c.id); err != nil {
+			t.Fatal(err)
+		}
+		p := c.guest.get("/call/" + c.id)
+		for _, want := range []string{`data-call-status="missed"`, "Jane Smith could not take the call",
+			`<dd id="summary-total">$0.00</dd>`, "nothing was charged"} {
+			if !strings.Contains(p.Body, want) {
+				t.Errorf("the declined call's page lacks %s:\n%s", want, p.Body)
+			}
+		}
+		if st := decode[stateJSON](t, c.guest.get("/call/"+c.id+"/state")); st.Status != "missed" || st.Cost != "0.00" {
+			t.Errorf("state of the declined call: %+v", st)
+		}
+	})
+}
