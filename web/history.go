@@ -8,6 +8,9 @@ import (
 	"github.com/vidivo/vidivo/billing"
 )
 
+// shortTime is a time in a table whose header says UTC.
+const shortTime = "2 Jan 2006 15:04"
+
 // historyPerPage is how many calls a history page lists.
 const historyPerPage = vidivo.DefaultPerPage
 
@@ -99,7 +102,7 @@ func (s *Server) history(r *http.Request, u *vidivo.User, page, perPage int) (*h
 }
 
 func (s *Server) historyRow(r *http.Request, u *vidivo.User, c *vidivo.Call, hostNames map[string]string) (historyRow, error) {
-	row := historyRow{ID: c.ID, Date: c.CreatedAt.UTC().Format(humanTime), AsHost: c.HostID == u.ID, Status: c.Status,
+	row := historyRow{ID: c.ID, Date: c.CreatedAt.UTC().Format(shortTime), AsHost: c.HostID == u.ID, Status: c.Status,
 		Ended: c.Status.Ended(), Duration: clock(c.DurationSeconds), Minutes: c.BilledMinutes, Rate: c.Rate, Total: c.TotalCharged}
 	if row.AsHost {
 		row.With = guestName(c.GuestName)

@@ -145,12 +145,24 @@ func (s *Server) failLinkForm(w http.ResponseWriter, r *http.Request, u *vidivo.
 		return lerr
 	}
 	f.Error, f.Fields = formError(err)
+	for k, issue := range f.Fields {
+		f.Fields[k] = sentence(issue)
+	}
 	if code == vidivo.EVALIDATION {
 		f.Error = "The link was not created. Please correct the fields marked below."
 	}
 	dv.Form = f
 	s.renderDashboard(w, r, statusOf(code), u, dv)
 	return nil
+}
+
+// sentence starts an issue ("must be …") with a capital letter, as the
+// page shows it under its field.
+func sentence(issue string) string {
+	if issue == "" {
+		return ""
+	}
+	return strings.ToUpper(issue[:1]) + issue[1:]
 }
 
 func (s *Server) handleLinkDelete(w http.ResponseWriter, r *http.Request) error {

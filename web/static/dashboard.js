@@ -163,3 +163,6 @@ form?.addEventListener('submit', () => {
   const offset = document.getElementById('tz_offset');
   offset.value = value ? String(new Date(value).getTimezoneOffset()) : '';
 });
+
+// After a refused form, take the person to its first marked field.
+document.querySelector('#link-form [aria-invalid="true"]')?.focus();
