@@ -146,7 +146,7 @@ func (s *Server) failLinkForm(w http.ResponseWriter, r *http.Request, u *vidivo.
 	}
 	f.Error, f.Fields = formError(err)
 	for k, issue := range f.Fields {
-		f.Fields[k] = sentence(issue)
+		f.Fields[k] = fieldSentence(issue)
 	}
 	if code == vidivo.EVALIDATION {
 		f.Error = "The link was not created. Please correct the fields marked below."
@@ -156,9 +156,9 @@ func (s *Server) failLinkForm(w http.ResponseWriter, r *http.Request, u *vidivo.
 	return nil
 }
 
-// sentence starts an issue ("must be …") with a capital letter, as the
+// fieldSentence starts an issue ("must be …") with a capital letter, as the
 // page shows it under its field.
-func sentence(issue string) string {
+func fieldSentence(issue string) string {
 	if issue == "" {
 		return ""
 	}
