@@ -28,8 +28,9 @@ const ReconcileGrace = 10 * time.Second
 //     the end of its paid time);
 //   - captures and releases left pending are finished by settling again;
 //   - an open call whose host never came is missed; an active call whose
-//     held time ran out with no renewal is ended at the end of that time
-//     (its last known state) and settled.
+//     next renewal is overdue gets it placed; one whose held time ran out
+//     with no renewal is ended at the end of that time (its last known
+//     state) and settled.
 //
 // Nothing is captured twice (every step is keyed) and no hold stays open.
 func (s *Service) Reconcile(ctx context.Context) error {
