@@ -145,7 +145,7 @@ el('mute').addEventListener('click', (ev) => toggle(ev.currentTarget, 'audio'));
 el('camera').addEventListener('click', (ev) => toggle(ev.currentTarget, 'video'));
 
 function play() {
-  remote.play().then(() => show('play', ''), () => { el('play').hidden = false; });
+  remote.play().then(() => { el('play').hidden = true; }, () => { el('play').hidden = false; });
 }
 el('play').addEventListener('click', play);
 
