@@ -85,6 +85,25 @@ type joinView struct {
 	Fields    map[string]string
 }
 
+// cardStep is the card step's data (templates/_card.html), shared by the
+// join page and the booking pages.
+type cardStep struct {
+	Sandbox   bool
+	StripeKey string
+	TestCards []testCard
+	// Card is the test card selected.
+	Card     string
+	HostName string
+	// SetupURL answers the Payment Element's SetupIntent.
+	SetupURL string
+}
+
+// CardStep is the join page's card step.
+func (v joinView) CardStep() cardStep {
+	return cardStep{Sandbox: v.Sandbox, StripeKey: v.StripeKey, TestCards: v.TestCards, Card: v.Card,
+		HostName: v.Host.Name, SetupURL: "/c/" + v.Code + "/setup-intent"}
+}
+
 // closedView explains why a link cannot start a call.
 type closedView struct {
 	Heading string
@@ -314,10 +333,16 @@ func (s *Server) handleSetupIntent(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, r, err)
 		return
 	}
+	s.writeSetupIntent(w, r, si, "setup/"+l.ShortCode, map[string]string{"short_code": l.ShortCode})
+}
+
+// writeSetupIntent answers a fresh SetupIntent's client secret, its
+// idempotency key prefix plus a random part (each card form is its own
+// attempt); the booking pages share it.
+func (s *Server) writeSetupIntent(w http.ResponseWriter, r *http.Request, si setupIntents, prefix string, meta map[string]string) {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b)
-	secret, err := si.CreateSetupIntent(r.Context(), "setup/"+l.ShortCode+"/"+hex.EncodeToString(b),
-		map[string]string{"short_code": l.ShortCode})
+	secret, err := si.CreateSetupIntent(r.Context(), prefix+"/"+hex.EncodeToString(b), meta)
 	if err != nil {
 		s.Logger.WarnContext(r.Context(), "create setup intent", "err", err)
 		s.writeJSONError(w, r, vidivo.Errorf(vidivo.ESTRIPE, "the payments provider is not answering; try again in a moment"))

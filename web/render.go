@@ -28,7 +28,8 @@ type pages map[string]*template.Template
 // mustParsePages parses every page at start-up (miniflux's way): a broken
 // template stops the binary in tests, not a user's request.
 func mustParsePages() pages {
-	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	// Partials (_name.html) define templates several pages share.
+	layout := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html"))
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		panic(err)
@@ -36,7 +37,7 @@ func mustParsePages() pages {
 	out := pages{}
 	for _, name := range names {
 		base := path.Base(name)
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		t := template.Must(template.Must(layout.Clone()).ParseFS(templateFS, name))
@@ -71,6 +72,10 @@ type view struct {
 	Main map[string]string
 	// Script is the page's JavaScript module under /static, if any.
 	Script string
+	// Layout is the layout template the page is drawn in: "" is
+	// layout.html; "embed-layout" (templates/_embed-layout.html) has no
+	// site header, for the embedded widget.
+	Layout string
 	Static staticFiles
 	Data   any
 }
@@ -89,7 +94,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		v.CSRF = s.csrfToken(w, r)
 	}
 	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
+	layout := "layout.html"
+	if v.Layout != "" {
+		layout = v.Layout
+	}
+	if err := t.ExecuteTemplate(&buf, layout, v); err != nil {
 		s.Logger.ErrorContext(r.Context(), "render page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -97,7 +106,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", s.csp())
+	h.Set("Content-Security-Policy", s.csp(r.URL.Path))
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
@@ -105,9 +114,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // csp is the pages' Content-Security-Policy: our own scripts, styles and
 // connections only (WebSockets to our own origin included), media from
 // the camera, and Stripe.js only with the Stripe gateway. No inline script
-// or style: data reaches scripts through data-* attributes.
-func (s *Server) csp() string {
-	script, frame, connect := "'self'", "'none'", "'self'"
+// or style: data reaches scripts through data-* attributes. No page may be
+// framed, except the widget's pages under /embed/ by EmbedOrigins.
+func (s *Server) csp(path string) string {
+	script, frame, connect, ancestors := "'self'", "'none'", "'self'", "'none'"
+	if s.embeddable(path) {
+		ancestors = "'self' " + strings.Join(s.EmbedOrigins, " ")
+	}
 	if s.Payments == "stripe" {
 		script += " https://js.stripe.com"
 		frame = "https://js.stripe.com https://hooks.stripe.com"
@@ -115,7 +128,7 @@ func (s *Server) csp() string {
 	}
 	return "default-src 'none'; script-src " + script + "; style-src 'self'; img-src 'self' data: https:; " +
 		"media-src 'self' blob: mediastream:; connect-src " + connect + "; frame-src " + frame + "; " +
-		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+		"form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors
 }
 
 // errorView is the data of the error page.

@@ -109,6 +109,7 @@ func (s *Server) Routes() {
 	m.Handle("POST /logout", s.page(s.handleLogout))
 	s.callRoutes(m)
 	s.dashboardRoutes(m)
+	s.scheduleRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))

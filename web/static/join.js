@@ -1,12 +1,11 @@
-// The join page: a camera and microphone preview before paying, and with
-// the Stripe gateway, Stripe's Payment Element confirming a SetupIntent in
-// the browser (the card number goes to Stripe, never to us). The form
-// works without this script with the sandbox's test cards.
+// The join page: a camera and microphone preview before paying, and the
+// card step (card.js: with the Stripe gateway, Stripe's Payment Element).
+// The form works without this script with the sandbox's test cards.
 
-const main = document.getElementById('main');
+import { cardStep } from './card.js';
+
 const form = document.getElementById('join-form');
 const button = document.getElementById('join-button');
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 let preview = null;
 
 function say(id, text) {
@@ -63,71 +62,20 @@ autoPreview();
 
 // One submission only: a second click must not start a second call.
 let submitting = false;
-form.addEventListener('submit', (ev) => {
+const card = cardStep({ form, button, label: 'Pay and join', busy: 'Placing the hold…', before: stopPreview });
+form.addEventListener('submit', async (ev) => {
   if (submitting) { ev.preventDefault(); return; }
-  if (main.dataset.stripeKey) { ev.preventDefault(); payWithStripe(); return; }
+  if (card.usesStripe) {
+    ev.preventDefault();
+    submitting = true;
+    submitting = await card.pay();
+    return;
+  }
   submitting = true;
   button.disabled = true;
   button.textContent = 'Placing the hold…';
   stopPreview();
 });
-
-// Stripe: the Payment Element is mounted without an intent; on submit the
-// server creates a SetupIntent and Stripe.js confirms it with the card.
-let stripe = null;
-let elements = null;
-
-function mountStripe() {
-  if (!main.dataset.stripeKey) return;
-  if (typeof window.Stripe !== 'function') {
-    // Stripe.js loads after this module; wait for it.
-    setTimeout(mountStripe, 100);
-    return;
-  }
-  stripe = window.Stripe(main.dataset.stripeKey);
-  elements = stripe.elements({ mode: 'setup', currency: 'usd', paymentMethodTypes: ['card'] });
-  const el = document.getElementById('payment-element');
-  el.textContent = '';
-  elements.create('payment').mount(el);
-}
-
-async function payWithStripe() {
-  if (!elements) return;
-  submitting = true;
-  button.disabled = true;
-  say('card-error', '');
-  const fail = (msg) => {
-    say('card-error', msg);
-    submitting = false;
-    button.disabled = false;
-    button.textContent = 'Pay and join';
-  };
-  button.textContent = 'Checking your card…';
-  const { error: invalid } = await elements.submit();
-  if (invalid) return fail(invalid.message);
-  let secret;
-  try {
-    const resp = await fetch(`/c/${main.dataset.code}/setup-intent`, {
-      method: 'POST', headers: { 'X-CSRF-Token': csrf }, credentials: 'same-origin',
-    });
-    const body = await resp.json();
-    if (!resp.ok) return fail(body.error ? body.error.message : 'Something went wrong; try again.');
-    secret = body.client_secret;
-  } catch {
-    return fail('We could not reach the server. Check your connection and try again.');
-  }
-  const { error, setupIntent } = await stripe.confirmSetup({
-    elements, clientSecret: secret, redirect: 'if_required',
-    confirmParams: { return_url: location.href },
-  });
-  if (error) return fail(error.message);
-  document.getElementById('payment_method_id').value = setupIntent.payment_method;
-  button.textContent = 'Placing the hold…';
-  stopPreview();
-  form.submit(); // not a submit event: goes straight to the server
-}
-
-mountStripe();
 
 // Back from the call with the browser's back button: the page comes from
 // the cache as it was left, with its button disabled.

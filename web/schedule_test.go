@@ -1,0 +1,243 @@
+package web_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/schedule"
+)
+
+// berlinShift is the next day (after at least two days from now) on which
+// Berlin's clocks change, and whether they go forward (March).
+func berlinShift(t *testing.T, now time.Time) (day time.Time, forward bool) {
+	t.Helper()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := now.In(berlin)
+	d := time.Date(n.Year(), n.Month(), n.Day()+2, 0, 0, 0, 0, berlin)
+	for range 400 {
+		next := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, berlin)
+		_, off1 := d.Zone()
+		_, off2 := next.Zone()
+		if off1 != off2 {
+			return d, off2 > off1
+		}
+		d = next
+	}
+	t.Fatal("no clock change in Berlin within 400 days")
+	return
+}
+
+// schedHost is a host with a Berlin week (every day 10:00–12:00, 30-minute
+// slots, $2.00 a minute, a year ahead), signed in in a browser.
+type schedHost struct {
+	b        *browser
+	id, user string
+	avail    schedule.Availability
+}
+
+func (s *site) schedHost(t *testing.T, name string, edit func(a *schedule.Availability)) *schedHost {
+	t.Helper()
+	b := s.signedUp(t, name, vidivo.RoleHost)
+	u, _, err := s.DB.UserByLogin(context.Background(), strings.ToLower(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate, window := "2.00", 10
+	a := schedule.Defaults()
+	a.Timezone, a.SlotMinutes, a.MaxDaysAhead = "Europe/Berlin", 30, 365
+	a.RatePerMinute, a.WindowSizeMinutes = &rate, &window
+	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
+		a.Weekly = append(a.Weekly, schedule.WeeklyDay{Day: d, Intervals: []schedule.Interval{{Start: "10:00", End: "12:00"}}})
+	}
+	if edit != nil {
+		edit(&a)
+	}
+	stored, err := s.Server.Booking.SetAvailability(context.Background(), u.ID, a)
+	if err != nil {
+		t.Fatalf("set availability: %v", err)
+	}
+	return &schedHost{b: b, id: u.ID, user: u.Username, avail: stored}
+}
+
+// want fails t unless body has each of subs.
+func want(t *testing.T, what string, p *page, status int, subs ...string) {
+	t.Helper()
+	if p.Status != status {
+		t.Fatalf("%s = %d, want %d:\n%s", what, p.Status, status, p.Body)
+	}
+	for _, sub := range subs {
+		if !strings.Contains(p.Body, sub) {
+			t.Errorf("%s: no %q in:\n%s", what, sub, p.Body)
+		}
+	}
+}
+
+func TestSchedulePageShowsSlotsInTheVisitorsZone(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, s *site) {
+		h := s.schedHost(t, "Hanna", nil)
+		shift, forward := berlinShift(t, s.Clock.Now())
+		before, after := shift.AddDate(0, 0, -2), shift.AddDate(0, 0, 2)
+		// Berlin 10:00 in New York: the US changes its clocks weeks
+		// apart from Europe, so around Berlin's change the gap is 5 hours
+		// on one side and 6 on the other.
+		wantBefore, wantAfter := "05:00", "04:00"
+		if !forward {
+			wantBefore, wantAfter = "04:00", "05:00"
+		}
+		v := s.browser(t)
+		for _, tc := range []struct {
+			day  time.Time
+			time string
+		}{{before, wantBefore}, {after, wantAfter}} {
+			date := tc.day.Format("2006-01-02")
+			for _, path := range []string{"/hanna", "/schedule/hanna", "/HANNA"} {
+				p := v.get(path + "?tz=America%2FNew_York&date=" + date)
+				want(t, path+" "+date, p, http.StatusOK, "Book a call with Hanna", "$2.00 a minute",
+					`<strong id="host-zone">Europe/Berlin</strong>`, "Times are shown in America/New_York.",
+					`aria-label="Book `+tc.time+` to `+tc.time[:3]+`30"`, `data-date="`+date+`" aria-label="`,
+					`: 4 free times" aria-current="date"`, `<option selected>America/New_York</option>`)
+			}
+		}
+		// Without ?tz= the page is in the host's zone until its script
+		// detects the browser's.
+		p := v.get("/hanna?date=" + before.Format("2006-01-02"))
+		want(t, "host's zone", p, http.StatusOK, `aria-label="Book 10:00 to 10:30"`, `data-zone="Europe/Berlin"`,
+			`<script type="module" src="/static/schedule.js?v=`)
+		_ = h
+	})
+}
+
+func TestSchedulePageRefusesBadAddresses(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, s *site) {
+		s.schedHost(t, "Hanna", nil)
+		s.signedUp(t, "Carl", vidivo.RoleClient)
+		v := s.browser(t)
+		for _, tc := range []struct {
+			name, path string
+			status     int
+			say        string
+		}{
+			{"unknown host", "/nobody-here", http.StatusNotFound, "host not found"},
+			{"a client is no host", "/carl", http.StatusNotFound, "host not found"},
+			{"unknown event type", "/hanna/intro", http.StatusNotFound, "no event type at this address"},
+			{"bad zone", "/hanna?tz=Mars%2FOlympus", http.StatusBadRequest, "tz must be an IANA time zone name"},
+			{"Local zone", "/hanna?tz=Local", http.StatusBadRequest, "tz must be an IANA time zone name"},
+			{"bad month", "/hanna?month=2027-13", http.StatusBadRequest, "month must be a month"},
+			{"bad date", "/hanna?date=2027-02-30", http.StatusBadRequest, "date must be a date"},
+			{"bad slot", "/hanna?slot=tomorrow", http.StatusBadRequest, "slot must be a start time"},
+			{"slot that is no slot", "/hanna?slot=2030-01-01T10:07:00Z", http.StatusBadRequest, "That time cannot be booked"},
+			{"join of no booking", "/join/01ARZ3NDEKTSV4RRFFQ69G5FAV", http.StatusSeeOther, ""},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				p := v.get(tc.path)
+				want(t, tc.path, p, tc.status, tc.say)
+			})
+		}
+	})
+}
+
+var (
+	slotLinkRE = regexp.MustCompile(`<a class="slot" href="([^"]+)" data-nav aria-label="Book ([0-9:]+) to`)
+	bookedRE   = regexp.MustCompile(`^/booked/([0-9A-Z]{26})\?tz=`)
+)
+
+// firstSlot opens the scheduling page on day and returns the address of
+// its first free slot's confirm step.
+func firstSlot(t *testing.T, b *browser, path string, day time.Time, zone string) string {
+	t.Helper()
+	p := b.get(path + "?tz=" + url.QueryEscape(zone) + "&date=" + day.Format("2006-01-02"))
+	m := slotLinkRE.FindStringSubmatch(p.Body)
+	if p.Status != http.StatusOK || m == nil {
+		t.Fatalf("no free slot on %s = %d:\n%s", day.Format("2006-01-02"), p.Status, p.Body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// book posts the confirm step's form for the slot of confirm's address.
+func book(b *browser, confirm string, extra url.Values) *page {
+	u, err := url.Parse(confirm)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	f := url.Values{"slot": {u.Query().Get("slot")}, "tz": {u.Query().Get("tz")}}
+	for k, v := range extra {
+		f[k] = v
+	}
+	return b.post(u.Path, f)
+}
+
+func TestBookingThroughTheLogInKeepsTheSlot(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, s *site) {
+		s.schedHost(t, "Hanna", nil)
+		s.signedUp(t, "Carl", vidivo.RoleClient)
+		shift, _ := berlinShift(t, s.Clock.Now())
+		v := s.browser(t)
+		confirm := firstSlot(t, v, "/hanna", shift.AddDate(0, 0, 1), "America/New_York")
+
+		// A visitor sees the time and is asked to log in, coming back here.
+		p := v.get(confirm)
+		want(t, "confirm step as a visitor", p, http.StatusOK, "Confirm your call", `id="confirm-local"`,
+			"(America/New_York)", "(Europe/Berlin)", "Log in or sign up to book", `name="next" value="`+html.EscapeString(confirm)+`"`)
+		if strings.Contains(p.Body, `id="book-form"`) {
+			t.Fatal("a visitor is offered the booking form")
+		}
+		// Posting the booking without a session goes to log in, too.
+		p = book(v, confirm, nil)
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login?next="+url.QueryEscape(confirm) {
+			t.Fatalf("book as a visitor = %d → %q", p.Status, p.Header.Get("Location"))
+		}
+		p = v.post("/login", url.Values{"email": {"carl@example.com"}, "password": {"correct horse battery"}, "next": {confirm}})
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != confirm {
+			t.Fatalf("log in = %d → %q, want back to %q", p.Status, p.Header.Get("Location"), confirm)
+		}
+		p = v.get(confirm)
+		want(t, "confirm step signed in", p, http.StatusOK, `id="book-form"`, "Book this time", `name="note"`)
+		if strings.Contains(p.Body, `id="test-card"`) {
+			t.Fatal("a card is asked though the host does not require one")
+		}
+		p = book(v, confirm, url.Values{"note": {"Career questions"}})
+		m := bookedRE.FindStringSubmatch(p.Header.Get("Location"))
+		if p.Status != http.StatusSeeOther || m == nil {
+			t.Fatalf("book = %d → %q:\n%s", p.Status, p.Header.Get("Location"), p.Body)
+		}
+		b, err := s.DB.Booking(context.Background(), m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		slot, _ := url.Parse(confirm)
+		if got := b.StartsAt.Format(time.RFC3339); got != slot.Query().Get("slot") || b.Note == nil || *b.Note != "Career questions" {
+			t.Errorf("booked %s with note %v, want %s", got, b.Note, slot.Query().Get("slot"))
+		}
+	})
+}
+
+func TestSignUpInPlaceComesBackToTheSlot(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, s *site) {
+		s.schedHost(t, "Hanna", nil)
+		v := s.browser(t)
+		confirm := firstSlot(t, v, "/hanna", s.Clock.Now().AddDate(0, 0, 3), "Asia/Tokyo")
+		p := v.post("/signup", url.Values{"display_name": {"Dora"}, "email": {"dora@example.com"}, "username": {"dora"},
+			"password": {"correct horse battery"}, "role": {"client"}, "next": {confirm}})
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != confirm {
+			t.Fatalf("sign up = %d → %q", p.Status, p.Header.Get("Location"))
+		}
+		p = book(v, confirm, nil)
+		if p.Status != http.StatusSeeOther || bookedRE.FindStringSubmatch(p.Header.Get("Location")) == nil {
+			t.Fatalf("book = %d → %q:\n%s", p.Status, p.Header.Get("Location"), p.Body)
+		}
+	})
+}
