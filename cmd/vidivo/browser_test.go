@@ -68,6 +68,9 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		// Full-page screenshots drop the scrollbar but keep its width off
+		// the picture, cutting the right edge: no scrollbars.
+		chromedp.Flag("hide-scrollbars", true),
 		chromedp.UserDataDir(t.TempDir()),
 	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
