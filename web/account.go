@@ -44,7 +44,9 @@ func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	s.render(w, r, http.StatusOK, "login", view{Title: "Log in", Data: accountForm{Next: next}})
+	// ?email= prefills the form (the scheduling widget passes what the
+	// embedding site knows).
+	s.render(w, r, http.StatusOK, "login", view{Title: "Log in", Data: accountForm{Next: next, Email: r.URL.Query().Get("email")}})
 	return nil
 }
 
@@ -82,7 +84,9 @@ func (s *Server) handleSignupForm(w http.ResponseWriter, r *http.Request) error 
 	if r.URL.Query().Get("role") == string(vidivo.RoleClient) {
 		role = vidivo.RoleClient
 	}
-	s.render(w, r, http.StatusOK, "signup", view{Title: "Sign up", Data: accountForm{Next: next, Role: role}})
+	q := r.URL.Query()
+	s.render(w, r, http.StatusOK, "signup", view{Title: "Sign up", Data: accountForm{Next: next, Role: role,
+		Email: q.Get("email"), DisplayName: q.Get("name")}})
 	return nil
 }
 

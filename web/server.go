@@ -70,6 +70,10 @@ type Server struct {
 	Limiter Limiter
 	// PublicURL is where users reach the service (no trailing slash).
 	PublicURL string
+	// EmbedOrigins are the origins (https://coach.example) whose pages may
+	// frame the scheduling widget under /embed/ (VIDIVO_EMBED_ORIGINS);
+	// with none, no page may be framed.
+	EmbedOrigins []string
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -110,6 +114,7 @@ func (s *Server) Routes() {
 	s.callRoutes(m)
 	s.dashboardRoutes(m)
 	s.scheduleRoutes(m)
+	s.embedRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))

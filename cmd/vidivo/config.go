@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -57,6 +58,9 @@ type config struct {
 	// StripePublishableKey lets the join page's Stripe.js collect cards
 	// in the browser.
 	StripePublishableKey string
+	// EmbedOrigins are the sites allowed to frame the scheduling widget
+	// (the /embed/ pages); none means no page may be framed.
+	EmbedOrigins []string
 }
 
 // defaultMetricsAddr keeps /metrics on loopback. Not 9090: that is the
@@ -93,6 +97,7 @@ var settings = []setting{
 	{"VIDIVO_TURN_ALLOW_PEERS", "turn-allow-peers", "", "comma-separated CIDRs the embedded TURN server may relay to although internal (loopback, private, link-local…); default: none, for tests and private networks"},
 	{"VIDIVO_TURN_USER_QUOTA", "turn-user-quota", "10", "live allocations one participant may hold on the embedded TURN server; 0 is no limit"},
 	{"VIDIVO_ICE_POLICY", "ice-policy", "all", `how the call pages connect media: "all", or "relay" for TURN only (hides participants' addresses from each other)`},
+	{"VIDIVO_EMBED_ORIGINS", "embed-origins", "", "comma-separated origins (https://coach.example) allowed to frame the scheduling widget (/embed/ pages); default: none, no page may be framed"},
 }
 
 // storeFlags are the settings of the commands that only open the
@@ -189,6 +194,9 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string, only ...string
 				c.TURNURLs = append(c.TURNURLs, u)
 			}
 		}
+		if c.EmbedOrigins, err = parseOrigins(val["embed-origins"]); err != nil {
+			return nil, fmt.Errorf("VIDIVO_EMBED_ORIGINS: %w", err)
+		}
 		if c.TURNAllowPeers, err = turn.ParseAllowPeers(val["turn-allow-peers"]); err != nil {
 			return nil, fmt.Errorf("VIDIVO_TURN_ALLOW_PEERS: %w", err)
 		}
@@ -201,6 +209,27 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string, only ...string
 		}
 		return c, nil
 	}
+}
+
+// parseOrigins reads comma-separated web origins (scheme://host[:port]),
+// lower-cased and without a trailing slash. A path, query, wildcard or
+// scheme other than http(s) is refused: each origin goes into a
+// Content-Security-Policy frame-ancestors list and is compared exactly
+// with a browser's origin.
+func parseOrigins(list string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimRight(strings.TrimSpace(f), "/"); f == "" {
+			continue
+		}
+		u, err := url.Parse(f)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" ||
+			u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.ContainsAny(u.Host, "*;' ") {
+			return nil, fmt.Errorf("%q is not an origin such as https://coach.example", f)
+		}
+		out = append(out, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	return out, nil
 }
 
 // parsePrefixes reads comma-separated CIDRs; a bare address is a prefix of

@@ -193,13 +193,16 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		EventTypes:  db,
 	}
 	srv.TrustedProxies = c.TrustedProxies
+	// Only the scheduling widget's pages may be framed, and only by the
+	// operator's origins.
+	srv.Headers = api.SecurityHeaders{EmbedPaths: []string{"/embed/"}, EmbedOrigins: c.EmbedOrigins}
 	pages := &web.Server{
 		Auth: authSvc, Users: db, Links: db, Calls: callSvc, CallStore: db,
 		GuestTokens: srv.GuestTokens, Signaling: signalMinter, TURN: turnMinter, Notify: hub,
-		Gateway: gateway, Payouts: db, PlatformFeePercent: c.PlatformFeePercent,
+		Gateway: gateway, Payouts: db,
 		Payments: c.Payments, Limiter: srv, PublicURL: c.PublicURL, Logger: logger,
 		StripePublishableKey: c.StripePublishableKey, ICEPolicy: c.ICEPolicy,
-		Booking: srv.Booking, EventTypes: db,
+		Booking: srv.Booking, EventTypes: db, EmbedOrigins: c.EmbedOrigins,
 	}
 	pages.Routes()
 	srv.Pages = pages
