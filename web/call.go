@@ -186,11 +186,12 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, p *partic
 	if c.EndReason != nil {
 		sv.EndReason = *c.EndReason
 	}
-	fee := 0
-	if s.Calls != nil {
-		fee = s.Calls.PlatformFeePercent
+	e, err := s.Calls.Earnings(r.Context(), c)
+	if err != nil {
+		s.renderError(w, r, err)
+		return
 	}
-	sv.Earnings = c.TotalCharged - billing.PlatformFee(c.TotalCharged, fee)
+	sv.Earnings = e.Host
 	s.render(w, r, http.StatusOK, "summary", view{Title: sv.Heading(), User: s.optionalUser(w, r), Data: sv,
 		Main: map[string]string{"call-status": string(c.Status), "call-id": c.ID, "role": p.role}})
 }

@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/vidivo/vidivo"
-	"github.com/vidivo/vidivo/billing"
 )
 
 // shortTime is a time in a table whose header says UTC.
@@ -83,7 +82,7 @@ func (s *Server) history(r *http.Request, u *vidivo.User, page, perPage int) (*h
 	if err != nil {
 		return nil, err
 	}
-	hv := &historyView{Host: u.Role == vidivo.RoleHost, FeePercent: s.PlatformFeePercent, Page: page, Count: res.Total,
+	hv := &historyView{Host: u.Role == vidivo.RoleHost, FeePercent: s.Calls.PlatformFeePercent, Page: page, Count: res.Total,
 		Pages: max(1, (res.Total+perPage-1)/perPage)}
 	hostNames := map[string]string{}
 	for _, c := range res.Calls {
@@ -119,27 +118,10 @@ func (s *Server) historyRow(r *http.Request, u *vidivo.User, c *vidivo.Call, hos
 	if !row.AsHost || !row.Ended || c.TotalCharged == 0 {
 		return row, nil
 	}
-	holds, err := s.placedHolds(r, c.ID)
+	e, err := s.Calls.Earnings(r.Context(), c)
 	if err != nil {
 		return row, err
 	}
-	e := billing.HostEarnings(c.TotalCharged, holds, s.PlatformFeePercent)
 	row.Fee, row.Earnings = e.Fee, e.Host
 	return row, nil
-}
-
-// placedHolds lists the amounts of a call's placed holds in the order
-// they were placed: what its total is captured from.
-func (s *Server) placedHolds(r *http.Request, callID string) ([]vidivo.Money, error) {
-	charges, err := s.CallStore.Charges(r.Context(), callID)
-	if err != nil {
-		return nil, err
-	}
-	var out []vidivo.Money
-	for _, ch := range charges {
-		if ch.Kind == vidivo.ChargeHold && ch.State == vidivo.ChargeSucceeded {
-			out = append(out, ch.Amount)
-		}
-	}
-	return out, nil
 }

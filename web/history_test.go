@@ -79,7 +79,7 @@ func cell(t *testing.T, body, callID, class string) string {
 func TestHistoryShowsEarningsAfterTheFee(t *testing.T) {
 	t.Parallel()
 	forEngine(t, func(t *testing.T, s *site) {
-		s.Pages.PlatformFeePercent = 10
+		s.Calls.PlatformFeePercent = 10
 		b := s.host(t, "Jane")
 		code := b.createLink(goodLink())
 		ctx := context.Background()

@@ -54,9 +54,6 @@ type Server struct {
 	Notify *notify.Hub
 	// Payouts records hosts' payout accounts (onboarding from the pages).
 	Payouts hosts.PayoutStore
-	// PlatformFeePercent is the platform's share of each capture, for the
-	// earnings the call history shows (as the calls service takes it).
-	PlatformFeePercent int
 	// Gateway places holds; Payments names it ("sandbox" or "stripe") and
 	// StripePublishableKey lets Stripe.js collect cards in the browser.
 	Gateway              billing.Gateway
@@ -115,6 +112,7 @@ func (s *Server) Routes() {
 	s.dashboardRoutes(m)
 	s.scheduleRoutes(m)
 	s.embedRoutes(m)
+	s.bookingRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))

@@ -27,7 +27,7 @@ func TestTURNSettings(t *testing.T) {
 			"VIDIVO_TURN_ALLOW_PEERS": " 127.0.0.0/8, 10.1.2.3/16,192.168.1.7", "VIDIVO_TURN_USER_QUOTA": "0"},
 			wantAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("192.168.1.7/32")}},
 		{name: "flags win", env: map[string]string{"VIDIVO_TURN_ALLOW_PEERS": "10.0.0.0/8", "VIDIVO_TURN_USER_QUOTA": "3"},
-			args: []string{"--turn-allow-peers", "172.16.0.0/12", "--turn-user-quota", "4"},
+			args:      []string{"--turn-allow-peers", "172.16.0.0/12", "--turn-user-quota", "4"},
 			wantAllow: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}, wantQuota: 4},
 		{name: "bad range", env: map[string]string{"VIDIVO_TURN_ALLOW_PEERS": "10.0.0.0/8,intranet"}, wantErr: "VIDIVO_TURN_ALLOW_PEERS"},
 		{name: "negative quota", env: map[string]string{"VIDIVO_TURN_USER_QUOTA": "-1"}, wantErr: "TURN user quota"},
