@@ -309,6 +309,13 @@ func TestSchedulingSettingsAreForHosts(t *testing.T) {
 	t.Parallel()
 	forEngine(t, func(t *testing.T, s *site) {
 		client := s.signedUp(t, "Casey", vidivo.RoleClient)
+		// The client's menu has bookings, not the host's settings.
+		if p := client.get("/dashboard"); !strings.Contains(p.Body, `<a href="/bookings">Bookings</a>`) || strings.Contains(p.Body, `href="/settings/availability"`) {
+			t.Errorf("client's menu:\n%s", p.Body)
+		}
+		if p := s.host(t, "Harper").get("/bookings"); !strings.Contains(p.Body, `<a href="/settings/availability">Availability</a>`) {
+			t.Errorf("host's menu lacks Availability:\n%s", p.Body)
+		}
 		for _, path := range []string{"/settings/availability", "/settings/event-types"} {
 			if p := client.get(path); p.Status != http.StatusForbidden {
 				t.Errorf("client GET %s = %d, want 403", path, p.Status)

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/vidivo/vidivo"
@@ -95,17 +97,9 @@ func (s *Server) withPeople(r *http.Request, b *vidivo.ScheduledCall) (*booking.
 }
 
 // myBooking is the request's booking with its people, for a participant;
-// anyone else's is not found, so a page never confirms it exists.
+// anyone else's is not found (participantBooking's rule).
 func (s *Server) myBooking(r *http.Request, u *vidivo.User) (*booking.Booking, error) {
-	notFound := vidivo.Errorf(vidivo.ENOTFOUND, "there is no such booking")
-	id := r.PathValue("id")
-	if !vidivo.IsID(id) {
-		return nil, notFound
-	}
-	b, err := s.Booking.Store.Booking(r.Context(), id)
-	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND || (err == nil && !b.IsParticipant(u.ID)) {
-		return nil, notFound
-	}
+	b, err := s.participantBooking(r, u)
 	if err != nil {
 		return nil, err
 	}
@@ -144,19 +138,21 @@ func (s *Server) freeSlots(r *http.Request, host *vidivo.User, loc *time.Locatio
 	if err != nil {
 		return nil, err
 	}
+	// The scheduling page's grouping: by the viewer's date of each start.
+	byDay := slotsByDay(res.Slots, loc)
+	dates := slices.SortedFunc(maps.Keys(byDay), schedule.Date.Compare)
 	var days []slotDay
-	for _, sl := range res.Slots {
-		if !sl.Available {
-			continue
+	for _, d := range dates {
+		day := slotDay{Label: previewDate(d)}
+		for _, sl := range byDay[d] {
+			if sl.Available {
+				day.Slots = append(day.Slots, slotChoice{Value: sl.Start.UTC().Format(time.RFC3339),
+					Label: sl.Start.In(loc).Format("15:04") + "–" + sl.End.In(loc).Format("15:04")})
+			}
 		}
-		start := sl.Start.In(loc)
-		label := start.Format("Mon 2 Jan")
-		if len(days) == 0 || days[len(days)-1].Label != label {
-			days = append(days, slotDay{Label: label})
+		if len(day.Slots) > 0 {
+			days = append(days, day)
 		}
-		d := &days[len(days)-1]
-		d.Slots = append(d.Slots, slotChoice{Value: sl.Start.UTC().Format(time.RFC3339),
-			Label: start.Format("15:04") + "–" + sl.End.In(loc).Format("15:04")})
 	}
 	return days, nil
 }
