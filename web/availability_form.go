@@ -228,8 +228,10 @@ var docPath = regexp.MustCompile(`^(weekly|overrides)\[([0-9]+)\](?:\.(day|date|
 // such as weekly[0].intervals[1].start is the second row of the first
 // day the form listed.
 func (f *availForm) explain(err error, p formPaths) {
-	msg, fields := formError(err)
-	f.Error = "Your availability was not saved: " + msg
+	// The domain's message names fields by their paths in the document;
+	// people get the messages next to the fields instead.
+	_, fields := formError(err)
+	f.Error = "Your availability was not saved. Please correct the fields marked below."
 	f.Fields = map[string]string{}
 	for path, issue := range fields {
 		if strings.HasPrefix(issue, "overlaps ") {
