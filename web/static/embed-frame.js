@@ -15,7 +15,10 @@ const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', timeZone: zone });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', timeZone: zone });
 
-// Regroup the server's slots (by the host's dates) by the visitor's dates.
+const shortDay = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short', timeZone: zone });
+
+// Regroup the server's slots (by the host's dates) by the visitor's dates,
+// and show one day at a time behind a row of day buttons.
 function localize() {
   const days = document.getElementById('days');
   if (!days) return;
@@ -23,28 +26,48 @@ function localize() {
   for (const b of days.querySelectorAll('button.slot')) {
     const start = new Date(b.dataset.start);
     const label = dayFmt.format(start);
-    if (!groups.has(label)) groups.set(label, []);
+    if (!groups.has(label)) groups.set(label, { short: shortDay.format(start), buttons: [] });
     b.textContent = timeFmt.format(start);
-    groups.get(label).push(b);
+    groups.get(label).buttons.push(b);
   }
-  days.replaceChildren();
-  for (const [label, buttons] of groups) {
+  const picker = document.createElement('div');
+  picker.className = 'day-picker';
+  picker.setAttribute('role', 'group');
+  picker.setAttribute('aria-label', 'Days');
+  const sections = [];
+  for (const [label, g] of groups) {
     const sec = document.createElement('section');
     sec.className = 'embed-day';
     const h = document.createElement('h2');
     h.textContent = label;
     const ul = document.createElement('ul');
     ul.className = 'slot-list';
-    for (const b of buttons) {
+    for (const b of g.buttons) {
       const li = document.createElement('li');
       li.append(b);
       ul.append(li);
     }
     sec.append(h, ul);
-    days.append(sec);
+    const day = document.createElement('button');
+    day.type = 'button';
+    day.className = 'day';
+    day.textContent = g.short;
+    day.setAttribute('aria-label', label);
+    day.addEventListener('click', () => showDay(sections, sec, day));
+    picker.append(day);
+    sections.push([sec, day]);
   }
+  days.replaceChildren(picker, ...sections.map(([sec]) => sec));
+  if (sections.length) showDay(sections, sections[0][0], sections[0][1]);
   const note = document.getElementById('zone-note');
   if (note) note.textContent = `Times in ${zone} (your time zone). The host is in ${main.dataset.hostZone}.`;
+}
+
+function showDay(sections, sec, day) {
+  for (const [s, d] of sections) {
+    s.hidden = s !== sec;
+    d.setAttribute('aria-pressed', String(d === day));
+  }
 }
 
 let chosen = null;
@@ -58,7 +81,7 @@ function choose(button) {
   document.getElementById('selected-time').textContent = `${dayFmt.format(start)}, ${timeFmt.format(start)}`;
   const sel = document.getElementById('selected');
   sel.hidden = false;
-  document.getElementById('book-button').focus();
+  document.getElementById('book-button').focus({ preventScroll: true });
   post('vidivo.date_and_time_selected', { scheduled_at: chosen.start, ends_at: chosen.end });
 }
 
