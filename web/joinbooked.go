@@ -25,6 +25,9 @@ type joinBookedView struct {
 	Role      string
 	PeerName  string
 	When      string
+	// StartsAt and EndsAt (RFC 3339) let the script say When in the
+	// browser's zone too.
+	StartsAt, EndsAt string
 	OpensAt   string // RFC 3339, for the countdown
 	OpensWhen string
 	Rate      vidivo.Money
@@ -82,6 +85,7 @@ func (s *Server) joinBookedState(r *http.Request, u *vidivo.User, b *vidivo.Sche
 		}
 	}
 	jv.When = zoneTime(b.StartsAt, b.EndsAt, loc)
+	jv.StartsAt, jv.EndsAt = b.StartsAt.UTC().Format(time.RFC3339), b.EndsAt.UTC().Format(time.RFC3339)
 	c, err := s.CallStore.CallByID(r.Context(), b.ID)
 	switch {
 	case err == nil && c.Status.Ended():
@@ -113,7 +117,8 @@ func (s *Server) joinBookedState(r *http.Request, u *vidivo.User, b *vidivo.Sche
 
 func (s *Server) renderJoinBooked(w http.ResponseWriter, r *http.Request, status int, u *vidivo.User, jv joinBookedView) {
 	v := view{Title: "Your call with " + jv.PeerName, User: u, Script: "joinbooked.js", Data: jv,
-		Main: map[string]string{"join-state": jv.State, "booking-id": jv.ID, "server-time": s.now().Format(time.RFC3339Nano)}}
+		Main: map[string]string{"join-state": jv.State, "booking-id": jv.ID, "server-time": s.now().Format(time.RFC3339Nano),
+			"starts-at": jv.StartsAt, "ends-at": jv.EndsAt}}
 	if jv.OpensAt != "" {
 		v.Main["opens-at"] = jv.OpensAt
 	}

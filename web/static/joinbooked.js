@@ -23,6 +23,21 @@ function words(ms) {
   return parts.join(' ');
 }
 
+// The booked time in the browser's own zone, before the host's.
+const when = document.getElementById('jb-when');
+if (when && main.dataset.startsAt) {
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const day = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', timeZone: zone });
+    const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone });
+    const start = new Date(main.dataset.startsAt);
+    const end = new Date(main.dataset.endsAt);
+    if (!when.textContent.includes('(' + zone + ')')) {
+      when.textContent = `${day.format(start)}, ${clock.format(start)}–${clock.format(end)} (${zone}); ` + when.textContent;
+    }
+  } catch { /* keep the server's words */ }
+}
+
 if (state === 'early') {
   const opens = Date.parse(main.dataset.opensAt);
   const out = document.getElementById('countdown');
