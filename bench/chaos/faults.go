@@ -30,10 +30,11 @@ const (
 // killer kills and restarts the server until stop is done.
 func (r *run) killer(ctx, stop context.Context) {
 	for {
-		mean := float64(r.cfg.killEvery)
-		wait := time.Duration(mrand.ExpFloat64() * mean)
-		wait = max(min(wait, time.Duration(3*mean)), r.cfg.killEvery/4)
+		// Uniform over 0.2–1.8 × -kill-every: random moments, a steady rate.
+		wait := time.Duration((0.2 + 1.6*mrand.Float64()) * float64(r.cfg.killEvery))
+		t0 := time.Now()
 		r.watchCrash(stop, wait)
+		r.lastWait = time.Since(t0)
 		if stop.Err() != nil {
 			return
 		}
@@ -99,7 +100,7 @@ func (r *run) faultOnce(ctx, stop context.Context, mode string) {
 	case modeUpdateFrozen:
 		detail = r.killWithUpdatesFrozen(ctx)
 		r.countKill(mode)
-		r.logf("kill -9 %s%s", mode, detail)
+		r.logf("kill -9 %s%s (after a %s pause)", mode, detail, r.lastWait.Round(time.Second))
 		return
 	case modeFreeze:
 		table, release, err := r.freeze(ctx)
@@ -112,12 +113,12 @@ func (r *run) faultOnce(ctx, stop context.Context, mode string) {
 		r.srv.kill()
 		release()
 		r.countKill(mode)
-		r.logf("kill -9 %s%s", mode, detail)
+		r.logf("kill -9 %s%s (after a %s pause)", mode, detail, r.lastWait.Round(time.Second))
 		return
 	}
 	r.srv.kill()
 	r.countKill(mode)
-	r.logf("kill -9 %s%s", mode, detail)
+	r.logf("kill -9 %s%s (after a %s pause)", mode, detail, r.lastWait.Round(time.Second))
 }
 
 func (r *run) countKill(mode string) { r.stats.add("kill."+mode, 1) }

@@ -75,7 +75,7 @@ func main() {
 	var cfg config
 	engine := flag.String("engine", "both", "sqlite, postgres or both (run concurrently)")
 	flag.DurationVar(&cfg.duration, "duration", 30*time.Minute, "how long the load runs (the final settlement and audit come after)")
-	flag.DurationVar(&cfg.killEvery, "kill-every", 40*time.Second, "mean time between kills (exponential, at least a quarter of it)")
+	flag.DurationVar(&cfg.killEvery, "kill-every", 40*time.Second, "mean time between kills (each pause uniform over 0.2–1.8 times it)")
 	flag.DurationVar(&cfg.maxCall, "max-call", 4*time.Minute, "longest call the load makes")
 	flag.DurationVar(&cfg.settleTimeout, "settle-timeout", 6*time.Minute, "longest wait for settlement after the last restart")
 	flag.DurationVar(&cfg.liveSlack, "live-slack", time.Minute, "how long past its paid time (or no-show deadline) a call may be seen open, when the server was up as that time came, before it is a violation")

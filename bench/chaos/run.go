@@ -30,6 +30,7 @@ type run struct {
 	hosts    []*host
 	bursts   sync.WaitGroup
 	live     []audit.Violation
+	lastWait time.Duration // the killer's last pause
 
 	cancel context.CancelFunc
 	errMu  sync.Mutex
