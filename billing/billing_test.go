@@ -76,3 +76,22 @@ func TestPlatformFee(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorReason(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  billing.Error
+		want string
+	}{
+		{billing.Error{Kind: billing.KindDeclined, DeclineCode: "insufficient_funds"}, "insufficient_funds"},
+		{billing.Error{Kind: billing.KindDeclined, DeclineCode: "generic_decline"}, "card_declined"},
+		{billing.Error{Kind: billing.KindDeclined}, "card_declined"},
+		{billing.Error{Kind: billing.KindInvalid, Code: "resource_missing"}, "resource_missing"},
+		{billing.Error{Kind: billing.KindInvalid}, "invalid_request"},
+		{billing.Error{Kind: billing.KindTemporary, Code: "rate_limit"}, "gateway_unavailable"},
+	} {
+		if got := tc.err.Reason(); got != tc.want {
+			t.Errorf("%+v.Reason() = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
