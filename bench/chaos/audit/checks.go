@@ -160,9 +160,9 @@ func (a *auditor) checkCall(c *call) {
 			c.status, c.billedMinutes, cents(c.rateCents), cents(want), cents(c.totalCents), cents(ledgerCaptured), cents(gatewayCaptured))
 	}
 	if c.activeAt != nil && c.endedAt != nil && c.endedAt.After(c.covered()) {
-		a.flag(PastPaidTime, c.id, "ended %s after its paid time (active %s, %d × %d min paid, ended %s)",
+		a.flag(PastPaidTime, c.id, "ended %s after its paid time (active %s, windows=%d × %d min, ended %s; holds placed for %d windows)",
 			c.endedAt.Sub(c.covered()).Round(time.Millisecond), c.activeAt.Format(time.RFC3339), c.windows,
-			c.windowMinutes, c.endedAt.Format(time.RFC3339))
+			c.windowMinutes, c.endedAt.Format(time.RFC3339), a.heldWindows(c.id))
 	}
 }
 
@@ -179,6 +179,17 @@ func (a *auditor) checkBilledTime(c *call) {
 	if c.billedMinutes != (c.durationSeconds+59)/60 {
 		a.flag(BilledMinutes, c.id, "billed %d min for %d s (want %d)", c.billedMinutes, c.durationSeconds, (c.durationSeconds+59)/60)
 	}
+}
+
+// heldWindows counts the distinct windows of a call with a placed hold.
+func (a *auditor) heldWindows(callID string) int {
+	held := map[int64]bool{}
+	for _, ch := range a.ledger[callID] {
+		if ch.kind == "hold" && ch.state == "succeeded" {
+			held[ch.window] = true
+		}
+	}
+	return len(held)
 }
 
 // checkHeldWindows: each window the call counts as paid must have a placed
