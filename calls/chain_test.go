@@ -181,3 +181,25 @@ func TestReconcilePlacesAnOverdueRenewal(t *testing.T) {
 		}
 	})
 }
+
+// TestPaidTimeCheckFindsTheRenewalPlaced: the renewal of window 1 reached
+// the gateway, but its process died before the ledger heard, and nothing
+// else looked before window 0's paid time ran out. The check at its end
+// asks the gateway first: the hold was placed, so the call goes on instead
+// of being cut off at 10:00.
+func TestPaidTimeCheckFindsTheRenewalPlaced(t *testing.T) {
+	t.Parallel()
+	forEngines(t, func(t *testing.T, b *bundle) {
+		c := b.activeCall(t, 100, 10)
+		b.clock.Add(9 * time.Minute)
+		b.setJobState(t, b.job(t, c.ID, vidivo.RenewHoldJob{}.Kind(), 1).id, "running")
+		b.crashedHold(t, b.call(t, c.ID), 1)
+		b.clock.Add(time.Minute)
+		b.runDue(t, c.ID) // the paid-time check of window 0
+		got := b.call(t, c.ID)
+		if got.Status != vidivo.CallActive || got.Windows != 2 {
+			t.Fatalf("call %s with %d windows held at 10:00, want active with 2", got.Status, got.Windows)
+		}
+		b.job(t, c.ID, "call_paid_time", 1) // and the chain goes on
+	})
+}

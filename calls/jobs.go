@@ -82,9 +82,11 @@ func (s *Service) renewalFailed(ctx context.Context, c *vidivo.Call, n int, err 
 }
 
 // EndUnpaid ends an active call whose held time ran out at the end of
-// window n with no later window held, at the end of that time. It does
-// nothing if a later window was held or the call ended; it asks to be
-// retried if the time has not run out yet.
+// window n with no later window held, at the end of that time. A renewal
+// hold left pending (its answer lost to a kill) is first resolved: if the
+// gateway placed it, it is recorded and the call goes on. It does nothing
+// if a later window was held or the call ended; it asks to be retried if
+// the time has not run out yet.
 func (s *Service) EndUnpaid(ctx context.Context, callID string, n int) error {
 	c, err := s.Store.CallByID(ctx, callID)
 	if err != nil {
@@ -97,8 +99,33 @@ func (s *Service) EndUnpaid(ctx context.Context, callID string, n int) error {
 	if s.now().Before(covered) {
 		return fmt.Errorf("calls: paid time of %s runs until %s", callID, covered.Format(time.RFC3339))
 	}
+	if placed, err := s.resolveRenewal(ctx, c); err != nil || placed {
+		return err
+	}
 	_, err = s.end(ctx, c, vidivo.EndTimeout, covered)
 	return ignoreConflict(err)
+}
+
+// resolveRenewal resolves a pending hold of an active call's next window
+// and, if the gateway placed it, records it and carries the chain on. A
+// gateway that cannot answer now counts as not placed: the call must not
+// run on past its held time waiting for it.
+func (s *Service) resolveRenewal(ctx context.Context, c *vidivo.Call) (bool, error) {
+	charges, err := s.Store.Charges(ctx, c.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, ch := range charges {
+		if ch.Kind != vidivo.ChargeHold || ch.Window != c.Windows || ch.State != vidivo.ChargePending {
+			continue
+		}
+		if err := s.resolveHold(ctx, ch); err != nil || ch.State != vidivo.ChargeSucceeded {
+			s.log().WarnContext(ctx, "renewal hold unresolved at the end of the paid time", "call_id", c.ID, "err", err)
+			return false, nil
+		}
+		return true, s.Store.RecordWindow(ctx, c.ID, ch.Window+1, c.CustomerID, s.windowJobs(c, ch.Window))
+	}
+	return false, nil
 }
 
 // paidUntil is when the time held for an active call runs out.
