@@ -270,3 +270,55 @@ func TestEmbedScript(t *testing.T) {
 		}
 	})
 }
+
+var slotTimes = regexp.MustCompile(`data-start="([^"]+)" data-end="([^"]+)"`)
+
+// TestEmbedEventType: /embed/{username}/{slug} offers and books one of
+// the host's active event types at its duration; unknown or inactive ones
+// are not found.
+func TestEmbedEventType(t *testing.T) {
+	t.Parallel()
+	forEmbedEngine(t, []string{embedder}, func(t *testing.T, s *site) {
+		ctx := context.Background()
+		jane, _, err := s.DB.UserByLogin(ctx, "jane")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range []*vidivo.EventType{
+			{HostID: jane.ID, Name: "Intro", Slug: "intro", DurationMinutes: 45, Active: true},
+			{HostID: jane.ID, Name: "Old", Slug: "old", DurationMinutes: 30},
+		} {
+			if err := s.DB.CreateEventType(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b := s.browser(t)
+		m := slotTimes.FindStringSubmatch(b.get("/embed/jane/intro").Body)
+		if m == nil {
+			t.Fatal("/embed/jane/intro offers no slot")
+		}
+		start, _ := time.Parse(time.RFC3339, m[1])
+		end, _ := time.Parse(time.RFC3339, m[2])
+		if end.Sub(start) != 45*time.Minute {
+			t.Errorf("intro slot %s–%s, want 45 minutes", m[1], m[2])
+		}
+		for _, path := range []string{"/embed/jane/old", "/embed/jane/nope", "/embed/nobody"} {
+			if p := b.get(path); p.Status != http.StatusNotFound {
+				t.Errorf("GET %s = %d, want 404", path, p.Status)
+			}
+		}
+		alex := s.signedUp(t, "Alex", vidivo.RoleClient)
+		p := alex.post("/embed/jane/intro", url.Values{"slot": {m[1]}, "utm_content": {"hero"}})
+		id := regexp.MustCompile(`data-booking-id="([0-9A-Z]{26})"`).FindStringSubmatch(p.Body)
+		if p.Status != http.StatusCreated || id == nil {
+			t.Fatalf("booking intro = %d:\n%s", p.Status, p.Body)
+		}
+		bk, err := s.DB.Booking(ctx, id[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bk.DurationMinutes != 45 || bk.Tracking.UTMContent != "hero" {
+			t.Errorf("booked %d minutes with tracking %+v, want 45 and utm_content hero", bk.DurationMinutes, bk.Tracking)
+		}
+	})
+}
