@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ const bookingsPerPage = 50
 // first (soonest first), then past ones (latest first).
 type bookingsView struct {
 	Upcoming, Past []bookingRow
-	Zone           string
-	Notice, Error  string
+	// Show is the zone the times are in, and the choice of another.
+	Show          zoneChoice
+	Notice, Error string
 	// Failed is the booking the Error is about; its cancel form opens.
 	Failed             string
 	PrevPage, NextPage int
@@ -36,9 +38,11 @@ type bookingRow struct {
 	Changeable  bool
 	Rescheduled bool
 	JoinURL     string
-	// CSRF is the token of the row's forms; Open opens its cancel form.
+	// CSRF is the token of the row's forms; Open opens its cancel form;
+	// TZ keeps the page's ?tz= on its links.
 	CSRF string
 	Open bool
+	TZ   string
 }
 
 var bookingNotices = map[string]string{
@@ -63,13 +67,19 @@ func (s *Server) renderBookings(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	loc := s.zoneOf(r, u)
-	bv.Zone = loc.String()
+	loc, err := s.zoneOf(r, u)
+	if err != nil {
+		return err
+	}
+	bv.Show = newZoneChoice(r, loc)
 	now := s.now()
 	csrf := s.csrfToken(w, r)
 	for _, b := range res.Bookings {
 		row := s.bookingRow(b, u, loc, now)
 		row.CSRF, row.Open = csrf, b.ID == bv.Failed
+		if bv.Show.Explicit {
+			row.TZ = bv.Show.Zone
+		}
 		if b.EndsAt.After(now) {
 			bv.Upcoming = append(bv.Upcoming, row)
 		} else {
@@ -103,19 +113,37 @@ func (s *Server) bookingRow(b *booking.Booking, u *vidivo.User, loc *time.Locati
 	return row
 }
 
-// zoneOf is the time zone a user's times are shown in: a host's
-// availability zone, else the account's, else UTC.
-func (s *Server) zoneOf(r *http.Request, u *vidivo.User) *time.Location {
+// zoneOf is the time zone a user's times are shown in: the one named in
+// ?tz= (a bad name is EVALIDATION), else a host's availability zone, else
+// the account's, else UTC.
+func (s *Server) zoneOf(r *http.Request, u *vidivo.User) (*time.Location, error) {
 	name := u.Timezone
 	if u.Role == vidivo.RoleHost {
 		if a, err := s.Booking.Availability(r.Context(), u.ID); err == nil {
 			name = a.Timezone
 		}
 	}
-	if loc, err := vidivo.LoadZone(name); err == nil && name != "" {
-		return loc
+	if vidivo.CheckTimezone(name) != "" {
+		name = "UTC"
 	}
-	return time.UTC
+	return viewZone(r, name)
+}
+
+// zoneChoice is the "show times in" form of a page that lists times.
+type zoneChoice struct {
+	Zone  string
+	Zones []string
+	// Explicit is true when ?tz= named the zone: links and forms keep it.
+	Explicit bool
+}
+
+func newZoneChoice(r *http.Request, loc *time.Location) zoneChoice {
+	zc := zoneChoice{Zone: loc.String(), Zones: ianaZones}
+	if !slices.Contains(zc.Zones, zc.Zone) {
+		zc.Zones = append([]string{zc.Zone}, ianaZones...)
+	}
+	zc.Explicit = r.URL.Query().Get("tz") != ""
+	return zc
 }
 
 // whenLabel says a booking's time in loc, such as "Mon 7 Dec 2026,

@@ -31,7 +31,9 @@ func (s *site) bookable(t *testing.T, name string) *browser {
 }
 
 // hour is the start of the hour h hours after the current one.
-func (s *site) hour(h int) time.Time { return s.Clock.Now().Truncate(time.Hour).Add(time.Duration(h) * time.Hour) }
+func (s *site) hour(h int) time.Time {
+	return s.Clock.Now().Truncate(time.Hour).Add(time.Duration(h) * time.Hour)
+}
 
 // book books an hour with host for the client signed in in b.
 func (s *site) book(t *testing.T, b *browser, host string, at time.Time) string {
@@ -155,6 +157,20 @@ func TestBookingsReschedule(t *testing.T) {
 		}
 		if strings.Contains(p.Body, `value="`+taken.Format(time.RFC3339)+`"`) {
 			t.Error("the reschedule page offers a booked hour")
+		}
+
+		// Times show in a zone of the viewer's choice, kept by the form.
+		ny, err := time.LoadLocation("America/New_York")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = client.get("/bookings/" + id + "/reschedule?tz=America/New_York")
+		if want := s.hour(6).In(ny).Format("15:04") + "–"; p.Status != http.StatusOK || !strings.Contains(p.Body, want) ||
+			!strings.Contains(p.Body, `/reschedule?tz=America%2fNew_York"`) || !strings.Contains(p.Body, "<option selected>America/New_York</option>") {
+			t.Errorf("reschedule page in New York time lacks %s or keeps no zone:\n%s", want, p.Body)
+		}
+		if p := client.get("/bookings?tz=Mars/Base"); p.Status != http.StatusBadRequest {
+			t.Errorf("bookings in an unknown zone = %d, want 400", p.Status)
 		}
 
 		// Someone was faster: nothing changes and fresh times are shown.

@@ -20,22 +20,22 @@ const (
 
 // joinBookedView is /join/{id}'s data.
 type joinBookedView struct {
-	ID        string
-	State     string
-	Role      string
-	PeerName  string
-	When      string
+	ID       string
+	State    string
+	Role     string
+	PeerName string
+	When     string
 	// StartsAt and EndsAt (RFC 3339) let the script say When in the
 	// browser's zone too.
 	StartsAt, EndsAt string
-	OpensAt   string // RFC 3339, for the countdown
-	OpensWhen string
-	Rate      vidivo.Money
-	Window    int
-	Hold      vidivo.Money
-	NeedCard  bool
-	Card      cardStep
-	Error     string
+	OpensAt          string // RFC 3339, for the countdown
+	OpensWhen        string
+	Rate             vidivo.Money
+	Window           int
+	Hold             vidivo.Money
+	NeedCard         bool
+	Card             cardStep
+	Error            string
 }
 
 // handleJoinBooked serves /join/{id} for a booking's participants: a

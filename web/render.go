@@ -239,5 +239,13 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Cache-Control", "no-cache")
 	}
+	// Modules imported by others (./card.js) have no version in their
+	// URL: the content hash lets a browser revalidate them for a 304.
+	etag := `"` + s.static[name] + `"`
+	h.Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	_, _ = w.Write(b)
 }

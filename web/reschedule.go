@@ -20,8 +20,8 @@ const rescheduleDays = 14
 type rescheduleView struct {
 	Booking bookingRow
 	Days    []slotDay
-	Zone    string
 	Error   string
+	Show    zoneChoice
 }
 
 // slotDay is one date's free slots, for a picker.
@@ -107,9 +107,12 @@ func (s *Server) myBooking(r *http.Request, u *vidivo.User) (*booking.Booking, e
 }
 
 func (s *Server) renderReschedule(w http.ResponseWriter, r *http.Request, status int, u *vidivo.User, b *booking.Booking, msg string) error {
-	loc := s.zoneOf(r, u)
+	loc, err := s.zoneOf(r, u)
+	if err != nil {
+		return err
+	}
 	now := s.now()
-	rv := rescheduleView{Booking: s.bookingRow(b, u, loc, now), Zone: loc.String(), Error: msg}
+	rv := rescheduleView{Booking: s.bookingRow(b, u, loc, now), Error: msg, Show: newZoneChoice(r, loc)}
 	if !rv.Booking.Changeable {
 		return vidivo.Errorf(vidivo.ECONFLICT, "this booking can no longer be rescheduled")
 	}

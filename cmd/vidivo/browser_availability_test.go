@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
@@ -153,5 +154,99 @@ func TestBrowserAvailabilityEditor(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, storedAvailability(t, s, token)); diff != "" {
 		t.Errorf("after removing rows (-want +got):\n%s", diff)
+	}
+}
+
+// apiAccount signs an account up through the API and returns its token.
+func apiAccount(t *testing.T, s *server, username, role string) string {
+	t.Helper()
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	if code := s.call(t, "POST", "/v1/auth/signup", "", map[string]string{"email": username + "@example.com", "password": testPassword,
+		"username": username, "display_name": strings.ToUpper(username[:1]) + username[1:], "role": role}, &out); code != 201 {
+		t.Fatalf("signup %s = %d", username, code)
+	}
+	return out.AccessToken
+}
+
+// TestBrowserBookingsAndEventTypes: a client reschedules a booking by
+// picking a new slot and then cancels it with a reason, on /bookings; the
+// host adds an event type and sees its scheduling URL.
+func TestBrowserBookingsAndEventTypes(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer cancel()
+	s := startPublicInstance(ctx, t)
+	browser := newBrowser(t)
+
+	hostTok := apiAccount(t, s, "hollis", "host")
+	week := map[string]any{"timezone": "UTC", "rate_per_minute": "1.00", "weekly": []any{}}
+	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
+		week["weekly"] = append(week["weekly"].([]any), map[string]any{"day": d, "intervals": []any{map[string]string{"start": "08:00", "end": "18:00"}}})
+	}
+	if code := s.call(t, "PUT", "/v1/users/me/availability", hostTok, week, nil); code != 200 {
+		t.Fatalf("PUT availability = %d", code)
+	}
+	clientTok := apiAccount(t, s, "casey", "client")
+	start := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 2).Add(10 * time.Hour)
+	if code := s.call(t, "POST", "/v1/schedule/book", clientTok, map[string]any{"host_username": "hollis",
+		"scheduled_at": start.Format(time.RFC3339), "duration_minutes": 60, "note": "Career questions"}, nil); code != 201 {
+		t.Fatalf("book = %d", code)
+	}
+
+	tab := newTab(t, browser)
+	do(t, tab, "log in", chromedp.Navigate(s.base+"/login"), fill("Email", "casey@example.com"), fill("Password", testPassword),
+		press("Log in"), chromedp.WaitVisible(label("button", "Log out"), named("button", "Log out")),
+		chromedp.Click(label("link", "Bookings"), named("link", "Bookings")),
+		chromedp.WaitVisible(chromedp.CSS(`.booking-item[data-status="confirmed"]`)))
+	screenshots(t, tab, "bookings")
+	newTime := start.Add(3 * time.Hour).Format(time.RFC3339)
+	do(t, tab, "reschedule", chromedp.Click(chromedp.CSS(`a[href$="/reschedule"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=scheduled_at]`)))
+	screenshots(t, tab, "reschedule")
+	do(t, tab, "pick a slot", chromedp.Click(chromedp.CSS(`input[value="`+newTime+`"]`)), press("Reschedule"),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice[role=status]`)))
+	var mine struct {
+		ScheduledCalls []struct {
+			Status      string `json:"status"`
+			ScheduledAt string `json:"scheduled_at"`
+		} `json:"scheduled_calls"`
+	}
+	if code := s.call(t, "GET", "/v1/schedule/mine", clientTok, nil, &mine); code != 200 {
+		t.Fatalf("mine = %d", code)
+	}
+	confirmed := 0
+	for _, c := range mine.ScheduledCalls {
+		if c.Status == "confirmed" {
+			confirmed++
+			if c.ScheduledAt != newTime {
+				t.Errorf("confirmed booking at %s, want %s", c.ScheduledAt, newTime)
+			}
+		}
+	}
+	if len(mine.ScheduledCalls) != 2 || confirmed != 1 {
+		t.Errorf("after rescheduling: %+v, want the old one canceled and one confirmed", mine.ScheduledCalls)
+	}
+
+	do(t, tab, "cancel", chromedp.Click(chromedp.CSS(`.booking-item[data-status="confirmed"] details.cancel summary`)),
+		fill("Reason (optional)", "Something came up"), press("Cancel booking"),
+		chromedp.WaitNotPresent(chromedp.CSS(`.booking-item[data-status="confirmed"]`)))
+	screenshots(t, tab, "bookings-canceled")
+	body, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("main")))
+	if err != nil || !strings.Contains(body, "Reason: Something came up") {
+		t.Errorf("the canceled booking's reason is not shown: %q %v", body, err)
+	}
+
+	host := newTab(t, browser)
+	do(t, host, "host logs in", chromedp.Navigate(s.base+"/login"), fill("Email", "hollis@example.com"), fill("Password", testPassword),
+		press("Log in"), chromedp.WaitVisible(label("button", "Log out"), named("button", "Log out")))
+	do(t, host, "host adds an event type", steps(chromedp.Navigate(s.base+"/settings/event-types"),
+		fill("Name", "Intro call"), fill("Slug", "intro"), retype("Duration (minutes)", "15"),
+		press("Create event type"), chromedp.WaitVisible(label("textbox", "Scheduling page of Intro call"), named("textbox", "Scheduling page of Intro call")))...)
+	screenshots(t, host, "event-types")
+	url, err := chromedp.Run(host, chromedp.Value(label("textbox", "Scheduling page of Intro call"), named("textbox", "Scheduling page of Intro call")))
+	if err != nil || url != s.base+"/schedule/hollis/intro" {
+		t.Errorf("scheduling URL = %q, %v; want %s/schedule/hollis/intro", url, err, s.base)
 	}
 }

@@ -129,6 +129,7 @@ func TestBrowserBooking(t *testing.T) {
 	do(t, tab, "open the scheduling page", chromedp.Navigate(s.base+"/hanna?month="+before.Format("2006-01")))
 	eventually(t, tab, "the page detects New York", `document.getElementById('main').dataset.zone`,
 		func(z string) bool { return z == "America/New_York" })
+	logFirstRender(t, tab)
 	if got := text(t, tab, "#host-zone"); got != "Europe/Berlin" {
 		t.Errorf("host zone shown as %q", got)
 	}
@@ -195,6 +196,31 @@ func TestBrowserBooking(t *testing.T) {
 		chromedp.WaitVisible(label("link", slot), named("link", slot)))
 
 	race(t, ctx, s, bro, after)
+}
+
+// logFirstRender logs how the scheduling page's first load went in the
+// browser (cold cache): time to the first byte, first contentful paint,
+// the calendar shown in the browser's zone, and the bytes of each file
+// from our origin (bench/README.md reports them; timing is not asserted).
+func logFirstRender(t *testing.T, tab context.Context) {
+	t.Helper()
+	eventually(t, tab, "the zone swap is marked", `performance.getEntriesByName('vidivo-zone-shown').length`,
+		func(n int) bool { return n > 0 })
+	out, err := chromedp.Run(tab, chromedp.Evaluate[string](`(() => {
+		const n = performance.getEntriesByType('navigation')[0];
+		const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+		const zone = performance.getEntriesByName('vidivo-zone-shown')[0];
+		const files = performance.getEntriesByType('resource').filter((r) => r.name.startsWith(location.origin))
+			.map((r) => r.name.slice(location.origin.length).replace(/\?v=.*/, '') + ' ' + r.decodedBodySize);
+		const ms = (x) => x ? x.toFixed(1) : 'n/a';
+		return 'TTFB ' + ms(n.responseStart - n.requestStart) + ' ms, HTML ' + n.decodedBodySize + ' B, FCP ' +
+			ms(fcp && fcp.startTime) + ' ms, DOMContentLoaded ' + ms(n.domContentLoadedEventEnd) + ' ms, in the browser zone ' +
+			ms(zone && zone.startTime) + ' ms; ' + files.join(', ');
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("scheduling page, first render: %s", out)
 }
 
 // downloadInvite clicks "Download .ics" and parses the file the browser

@@ -111,7 +111,8 @@ const detected = (() => {
   try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch { return ''; }
 })();
 if (detected && !new URL(location.href).searchParams.has('tz') && detected !== main.dataset.zone) {
-  load(urlWith({ tz: detected }), { push: false });
+  // The mark times the page's first render in the visitor's zone.
+  load(urlWith({ tz: detected }), { push: false }).then(() => performance.mark('vidivo-zone-shown'));
 }
 
 // The confirm step: one booking per click, the card with Stripe if asked.
