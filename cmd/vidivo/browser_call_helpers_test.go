@@ -189,6 +189,7 @@ func waitFrames(t *testing.T, tab context.Context, side string, min int64) media
 		m   media
 		err error
 	)
+	deadline := time.After(stepTimeout)
 	for {
 		m, err = chromedp.Run(tab, mediaStats)
 		if err == nil && m.Frames >= min {
@@ -196,7 +197,9 @@ func waitFrames(t *testing.T, tab context.Context, side string, min int64) media
 		}
 		select {
 		case <-tab.Done():
-			t.Fatalf("%s: %d video frames decoded, want %d: last saw %+v (%v)", side, m.Frames, min, m, err)
+			t.Fatalf("%s: %d video frames decoded, want %d: last saw %+v (%v)", side, m.Frames, min, m, tab.Err())
+		case <-deadline:
+			t.Fatalf("%s: %d video frames decoded after %s, want %d: last saw %+v (%v)", side, m.Frames, stepTimeout, min, m, err)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

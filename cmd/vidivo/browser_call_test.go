@@ -49,6 +49,10 @@ func TestBrowserPaidCall(t *testing.T) {
 
 	// The host's console rings; the host answers.
 	do(t, host, "the dashboard rings", chromedp.WaitVisible(label("button", "Answer"), named("button", "Answer")))
+	// The dashboard's event stream delivered the call: it rings.
+	if ring, err := chromedp.Run(host, chromedp.Text(chromedp.CSS("#ring-status"))); err != nil || strings.Contains(ring, "unavailable") {
+		t.Errorf("the dashboard says %q (%v), want its live ringing", ring, err)
+	}
 	waitStatus(t, guest, "ringing")
 	screenshots(t, host, "dashboard-ringing")
 	screenshots(t, guest, "call-ringing")
@@ -95,6 +99,10 @@ func TestBrowserPaidCall(t *testing.T) {
 	// active_at has whole seconds: a minute and two seconds after it is
 	// more than a minute of call.
 	sleep(t, ctx, time.Until(active.Add(62*time.Second)))
+	// The running cost is the server's: two started minutes.
+	for _, tab := range []context.Context{host, guest} {
+		eventually(t, tab, "the running cost", `document.getElementById('cost').textContent`, func(s string) bool { return s == "$5.00" })
+	}
 	do(t, guest, "hang up", press("Hang up"))
 	for _, tab := range []context.Context{host, guest} {
 		waitStatus(t, tab, "completed")
@@ -190,12 +198,20 @@ func sleep(t *testing.T, ctx context.Context, d time.Duration) {
 	}
 }
 
-// eventually evaluates expr on the tab until it gives want, through page
-// loads; it fails the test with the last value seen.
+// stepTimeout bounds each wait for the pages to move on, well inside the
+// test's deadline, so a stuck step fails with what it last saw.
+const stepTimeout = 20 * time.Second
+
+// eventually evaluates expr on the tab, through page loads, until ok
+// accepts its value; it fails the test with the last value seen after
+// stepTimeout.
 func eventually[T comparable](t *testing.T, tab context.Context, what, expr string, ok func(T) bool) T {
 	t.Helper()
-	var last T
-	var err error
+	var (
+		last T
+		err  error
+	)
+	deadline := time.After(stepTimeout)
 	for {
 		last, err = chromedp.Run(tab, chromedp.Evaluate[T](expr))
 		if err == nil && ok(last) {
@@ -203,7 +219,9 @@ func eventually[T comparable](t *testing.T, tab context.Context, what, expr stri
 		}
 		select {
 		case <-tab.Done():
-			t.Fatalf("%s: last saw %v (%v)", what, last, err)
+			t.Fatalf("%s: last saw %v (%v)", what, last, tab.Err())
+		case <-deadline:
+			t.Fatalf("%s: after %s still %v (%v)", what, stepTimeout, last, err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
