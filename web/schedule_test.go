@@ -241,3 +241,58 @@ func TestSignUpInPlaceComesBackToTheSlot(t *testing.T) {
 		}
 	})
 }
+
+func TestEventTypePageBooksItsDuration(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, s *site) {
+		h := s.schedHost(t, "Hanna", nil)
+		for _, e := range []*vidivo.EventType{
+			{HostID: h.id, Name: "Deep dive", Slug: "deep-dive", DurationMinutes: 60, Active: true},
+			{HostID: h.id, Name: "Retired", Slug: "retired", DurationMinutes: 15, Active: false},
+		} {
+			if err := s.DB.CreateEventType(context.Background(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		carl := s.signedUp(t, "Carl", vidivo.RoleClient)
+		day := s.Clock.Now().AddDate(0, 0, 3)
+		p := carl.get("/hanna?tz=Europe%2FBerlin&date=" + day.Format("2006-01-02"))
+		want(t, "host page", p, http.StatusOK, `<a href="/hanna/deep-dive">Deep dive`, `aria-label="Book 10:30 to 11:00"`)
+		if strings.Contains(p.Body, "Retired") {
+			t.Error("an inactive event type is offered")
+		}
+		want(t, "inactive event type", carl.get("/hanna/retired"), http.StatusNotFound)
+		p = carl.get("/hanna/deep-dive?tz=Europe%2FBerlin&date=" + day.Format("2006-01-02"))
+		want(t, "event type page", p, http.StatusOK, "Deep dive, 60-minute video call",
+			`<a href="/hanna/deep-dive" aria-current="page">`, `aria-label="Book 10:00 to 11:00"`, `aria-label="Book 11:00 to 12:00"`)
+		if strings.Contains(p.Body, `aria-label="Book 10:30`) {
+			t.Error("the event type page offers the host's 30-minute slots")
+		}
+		confirm := firstSlot(t, carl, "/hanna/deep-dive", day, "Europe/Berlin")
+		id := bookedID(t, carl, confirm, nil)
+		b, err := s.DB.Booking(context.Background(), id)
+		if err != nil || b.DurationMinutes != 60 {
+			t.Fatalf("booked %+v (%v), want 60 minutes", b, err)
+		}
+	})
+}
+
+// TestPagesWinOverUsernames: a username that equals a page's name does
+// not shadow the page; /schedule/{username} still reaches the host.
+func TestPagesWinOverUsernames(t *testing.T) {
+	t.Parallel()
+	forEngine(t, func(t *testing.T, s *site) {
+		s.schedHost(t, "Bookings", nil)
+		s.schedHost(t, "Login", nil)
+		v := s.browser(t)
+		if p := v.get("/bookings"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
+			t.Errorf("/bookings = %d → %q, want the bookings page's log-in redirect", p.Status, p.Header.Get("Location"))
+		}
+		want(t, "/login", v.get("/login"), http.StatusOK, "<h1>Log in</h1>")
+		want(t, "/schedule/bookings", v.get("/schedule/bookings"), http.StatusOK, "Book a call with Bookings")
+		want(t, "/schedule/login", v.get("/schedule/login"), http.StatusOK, "Book a call with Login")
+		// Booking posts without the form's CSRF token are refused.
+		want(t, "no CSRF", v.do(http.MethodPost, "/schedule/login", url.Values{"slot": {"2030-01-01T10:00:00Z"}}, nil),
+			http.StatusForbidden)
+	})
+}
