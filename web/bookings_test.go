@@ -90,6 +90,13 @@ func TestBookingsListAndCancel(t *testing.T) {
 			t.Errorf("client's bookings lack the host or are not soonest first:\n%s", p.Body)
 		}
 
+		if !strings.Contains(p.Body, `href="/booked/`+soon+`/invite.ics"`) {
+			t.Errorf("no calendar file offered for the booking:\n%s", p.Body)
+		}
+		if ics := client.get("/booked/" + soon + "/invite.ics"); ics.Status != http.StatusOK || !strings.Contains(ics.Body, "BEGIN:VCALENDAR") {
+			t.Errorf("calendar file = %d:\n%s", ics.Status, ics.Body)
+		}
+
 		// A stranger cannot cancel it; the client can, with a reason.
 		stranger := s.signedUp(t, "Sam", vidivo.RoleClient)
 		if p := stranger.post("/bookings/"+soon+"/cancel", url.Values{"reason": {"mine now"}}); p.Status != http.StatusForbidden {

@@ -63,7 +63,8 @@ func storedAvailability(t *testing.T, s *server, token string) map[string]any {
 	return out
 }
 
-// TestBrowserAvailabilityEditor: a host builds a week with several
+// TestBrowserAvailabilityEditor: a host in Berlin takes the browser's
+// time zone and builds a week with several
 // intervals a day, a day off and special hours on two dates, buffers and a
 // price in the editor (its script adding rows); what the API stores is
 // what was entered, and the reloaded editor shows exactly that. A bad
@@ -76,7 +77,7 @@ func TestBrowserAvailabilityEditor(t *testing.T) {
 	s := startPublicInstance(ctx, t)
 	tab := newTab(t, newBrowser(t))
 
-	do(t, tab, "sign up", chromedp.Navigate(s.base+"/signup"),
+	do(t, tab, "sign up", inZone("Europe/Berlin"), chromedp.Navigate(s.base+"/signup"),
 		fill("Your name", "Avery Host"), fill("Email", "avery@example.com"), fill("Username", "avery"), fill("Password", testPassword),
 		chromedp.Click(label("radio", "sell my time (host)"), named("radio", "sell my time (host)")),
 		press("Sign up"), chromedp.WaitVisible(label("button", "Log out"), named("button", "Log out")))
@@ -88,7 +89,7 @@ func TestBrowserAvailabilityEditor(t *testing.T) {
 	}
 
 	do(t, tab, "fill the week", steps(
-		chromedp.SetValue(chromedp.CSS("#timezone"), "Europe/Berlin"),
+		press("Use my time zone, Europe/Berlin"),
 		press("Add hours on Monday"), fill("Monday, hours 1, from", "09:00"), fill("Monday, hours 1, to", "12:00"),
 		press("Add hours on Monday"), fill("Monday, hours 2, from", "13:00"), fill("Monday, hours 2, to", "17:00"),
 		press("Add hours on Wednesday"), fill("Wednesday, hours 1, from", "10:00"), fill("Wednesday, hours 1, to", "14:00"),

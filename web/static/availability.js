@@ -112,7 +112,21 @@ function addOverride() {
   date.focus();
 }
 
+// offerBrowserZone offers the browser's zone when the form names another.
+function offerBrowserZone() {
+  const select = document.getElementById("timezone");
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!select || !zone || select.value === zone || ![...select.options].some((o) => o.value === zone)) return;
+  const use = button(`Use my time zone (${zone})`, `Use my time zone, ${zone}`, "link use-zone", () => {
+    select.value = zone;
+    use.remove();
+    select.focus();
+  });
+  select.after(use);
+}
+
 if (form && rowTemplate && overrideTemplate && overrides) {
+  offerBrowserZone();
   form.querySelectorAll("fieldset.day").forEach(setUp);
   overrides.querySelectorAll(":scope > .override[data-spare]").forEach((o) => o.remove());
   overrides.querySelectorAll(":scope > .override").forEach(setUpOverride);
