@@ -41,6 +41,3 @@ func (t Tracking) Validate(prefix string) []FieldError {
 	}
 	return errs
 }
-
-// IsZero reports whether no parameter was given.
-func (t Tracking) IsZero() bool { return t == Tracking{} }
