@@ -48,6 +48,9 @@ func (s *Server) confirmStep(w http.ResponseWriter, r *http.Request, hs *hostSch
 	case found == nil:
 		sv.Notice = "That time cannot be booked. Pick one of the free times."
 		return http.StatusBadRequest
+	case found.URL == "" && sq.Slot.Before(s.now().Add(time.Duration(hs.avail.MinNoticeMinutes)*time.Minute)):
+		sv.Notice = "That time has passed or is too soon to book. Pick one of the free times."
+		return http.StatusBadRequest
 	case found.URL == "":
 		sv.Notice = "Someone has just booked that time. Pick another one of the free times."
 		return http.StatusConflict
@@ -201,6 +204,9 @@ func (s *Server) handleBookingSetupIntent(w http.ResponseWriter, r *http.Request
 		if caller, ok = s.caller(w, r); !ok {
 			err = vidivo.Errorf(vidivo.EUNAUTHORIZED, "log in to book")
 		}
+	}
+	if pl, ok := s.Limiter.(publicLimiter); ok && err == nil {
+		err = pl.LimitPublic(w, r)
 	}
 	var host *vidivo.User
 	if err == nil {

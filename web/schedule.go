@@ -240,7 +240,7 @@ func (s *Server) scheduleView(ctx context.Context, hs *hostSchedule, sq *schedul
 func (s *Server) renderSchedule(w http.ResponseWriter, r *http.Request, status int, sv scheduleView) {
 	title := "Book a call with " + sv.Host.Name
 	v := view{Title: title, User: s.optionalUser(w, r), Script: "schedule.js", Data: sv,
-		Main: map[string]string{"zone": sv.Zone, "host-zone": sv.HostZone, "path": sv.Path}}
+		Main: map[string]string{"zone": sv.Zone, "host-zone": sv.HostZone}}
 	if sv.Confirm != nil {
 		v.Main["step"] = "confirm"
 		if sv.Confirm.Card.StripeKey != "" {

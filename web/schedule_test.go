@@ -139,6 +139,16 @@ func TestSchedulePageRefusesBadAddresses(t *testing.T) {
 			{"bad slot", "/hanna?slot=tomorrow", http.StatusBadRequest, "slot must be a start time"},
 			{"slot that is no slot", "/hanna?slot=2030-01-01T10:07:00Z", http.StatusBadRequest, "That time cannot be booked"},
 			{"join of no booking", "/join/01ARZ3NDEKTSV4RRFFQ69G5FAV", http.StatusSeeOther, ""},
+			{"first month there is", "/hanna?month=0001-01", http.StatusOK, "January 1"},
+			{"last month there is", "/hanna?month=9999-12", http.StatusOK, "December 9999"},
+			{"last day there is", "/hanna?date=9999-12-31", http.StatusOK, "No free times on this day"},
+			{"slot at the end of time", "/hanna?slot=9999-12-31T23:30:00Z", http.StatusBadRequest, "That time cannot be booked"},
+			{"slot at the start of time", "/hanna?slot=0001-01-01T00:00:00Z", http.StatusBadRequest, "That time cannot be booked"},
+			{"past slot", "/hanna?slot=2001-01-01T10:00:00Z", http.StatusBadRequest, "That time has passed"},
+			{"slot that has passed today", "/hanna?slot=" + pastSlot(s), http.StatusBadRequest, "That time has passed or is too soon to book"},
+			{"zone with a plus", "/hanna?tz=Etc%2FGMT%2B5&month=2030-01", http.StatusOK, "Times are shown in Etc/GMT&#43;5."},
+			{"NUL in the username", "/hanna%00", http.StatusNotFound, ""},
+			{"overlong username", "/" + strings.Repeat("a", 5000), http.StatusNotFound, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				p := v.get(tc.path)
@@ -146,6 +156,18 @@ func TestSchedulePageRefusesBadAddresses(t *testing.T) {
 			})
 		}
 	})
+}
+
+// pastSlot is one of hanna's slot starts today (Berlin) that has passed,
+// moving the clock past it if need be.
+func pastSlot(s *site) string {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	n := s.Clock.Now().In(berlin)
+	ten := time.Date(n.Year(), n.Month(), n.Day(), 10, 0, 0, 0, berlin)
+	if s.Clock.Now().Before(ten.Add(time.Minute)) {
+		s.Clock.Add(ten.Add(time.Minute).Sub(s.Clock.Now()))
+	}
+	return ten.UTC().Format(time.RFC3339)
 }
 
 var (

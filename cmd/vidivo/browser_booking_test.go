@@ -74,8 +74,8 @@ func berlinHost(t *testing.T, s *server, username string) {
 	}
 }
 
-// client signs a client up through the API.
-func client(t *testing.T, s *server, username, name string) {
+// apiClient signs a client up through the API.
+func apiClient(t *testing.T, s *server, username, name string) {
 	t.Helper()
 	if code := s.call(t, "POST", "/v1/auth/signup", "", map[string]string{"email": username + "@example.com", "password": testPassword,
 		"username": username, "display_name": name, "role": "client"}, nil); code != 201 {
@@ -88,8 +88,8 @@ func dayName(d time.Time) string {
 	return fmt.Sprintf("%s %d %s %d", d.Weekday(), d.Day(), d.Month(), d.Year())
 }
 
-// text is the text of the element matching css.
-func text(t *testing.T, tab context.Context, css string) string {
+// textOf is the text of the element matching css.
+func textOf(t *testing.T, tab context.Context, css string) string {
 	t.Helper()
 	s, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(css)))
 	if err != nil {
@@ -110,7 +110,7 @@ func TestBrowserBooking(t *testing.T) {
 	defer cancel()
 	s := startPublicInstance(ctx, t)
 	berlinHost(t, s, "hanna")
-	client(t, s, "carl", "Carl Client")
+	apiClient(t, s, "carl", "Carl Client")
 
 	shift, forward := berlinShift(t)
 	before, after := shift.AddDate(0, 0, -2), shift.AddDate(0, 0, 1)
@@ -130,7 +130,7 @@ func TestBrowserBooking(t *testing.T) {
 	eventually(t, tab, "the page detects New York", `document.getElementById('main').dataset.zone`,
 		func(z string) bool { return z == "America/New_York" })
 	logFirstRender(t, tab)
-	if got := text(t, tab, "#host-zone"); got != "Europe/Berlin" {
+	if got := textOf(t, tab, "#host-zone"); got != "Europe/Berlin" {
 		t.Errorf("host zone shown as %q", got)
 	}
 	screenshots(t, tab, "schedule-month")
@@ -155,7 +155,7 @@ func TestBrowserBooking(t *testing.T) {
 	do(t, tab, "pick the day after the change", chromedp.Click(label("link", dayAfter), named("link", dayAfter)),
 		chromedp.WaitVisible(label("link", slot), named("link", slot)), chromedp.Click(label("link", slot), named("link", slot)),
 		chromedp.WaitVisible(chromedp.CSS("#confirm-local")))
-	local, host := text(t, tab, "#confirm-local"), text(t, tab, "#confirm-host")
+	local, host := textOf(t, tab, "#confirm-local"), textOf(t, tab, "#confirm-host")
 	if !strings.Contains(local, dayName(after)+", "+wantAfter+"–") || !strings.Contains(local, "(America/New_York)") ||
 		!strings.Contains(host, "10:00–10:30") || !strings.Contains(host, "(Europe/Berlin)") {
 		t.Errorf("confirm step shows %q and %q", local, host)
@@ -165,12 +165,12 @@ func TestBrowserBooking(t *testing.T) {
 	// Log in where we are; the chosen time is kept.
 	do(t, tab, "log in in place", fill("Email", "carl@example.com"), fill("Password", testPassword), press("Log in"),
 		chromedp.WaitVisible(label("button", "Book this time"), named("button", "Book this time")))
-	if got := text(t, tab, "#confirm-local"); got != local {
+	if got := textOf(t, tab, "#confirm-local"); got != local {
 		t.Errorf("after log-in the time is %q, was %q", got, local)
 	}
 	do(t, tab, "book", fill("Note for Hanna Berg (optional)", "Career questions"), press("Book this time"))
 	id := strings.TrimPrefix(waitPath(t, tab, s.base, "/booked/"), "/booked/")
-	if got := text(t, tab, "#booked-local"); got != local {
+	if got := textOf(t, tab, "#booked-local"); got != local {
 		t.Errorf("booked page says %q, want %q", got, local)
 	}
 	screenshots(t, tab, "booked")
@@ -195,7 +195,7 @@ func TestBrowserBooking(t *testing.T) {
 		chromedp.Navigate(s.base+"/hanna?tz=America%2FNew_York&date="+after.Format("2006-01-02")),
 		chromedp.WaitVisible(label("link", slot), named("link", slot)))
 
-	race(t, ctx, s, bro, after)
+	raceForOneSlot(t, ctx, s, bro, after)
 }
 
 // logFirstRender logs how the scheduling page's first load went in the
@@ -259,14 +259,14 @@ func downloadInvite(t *testing.T, tab context.Context) *ics.Event {
 	return &evs[0]
 }
 
-// race has two signed-in clients press "Book this time" for one slot at
+// raceForOneSlot has two signed-in clients press "Book this time" for one slot at
 // once: one is booked, the other sees the conflict and fresh slots.
-func race(t *testing.T, ctx context.Context, s *server, bro context.Context, day time.Time) {
+func raceForOneSlot(t *testing.T, ctx context.Context, s *server, bro context.Context, day time.Time) {
 	t.Helper()
 	confirm := ""
 	tabs := make([]context.Context, 2)
 	for i, name := range []string{"ann", "bob"} {
-		client(t, s, name, strings.ToUpper(name[:1])+name[1:])
+		apiClient(t, s, name, strings.ToUpper(name[:1])+name[1:])
 		tabs[i] = bounded(t, ctx, newTab(t, bro))
 		do(t, tabs[i], name+" in New York", inZone("America/New_York"))
 		if confirm == "" {
