@@ -210,7 +210,7 @@ func (s *Server) handleBookingSetupIntent(w http.ResponseWriter, r *http.Request
 	}
 	var host *vidivo.User
 	if err == nil {
-		host, err = s.Booking.Host(r.Context(), r.PathValue("username"))
+		host, err = s.host(r.Context(), r.PathValue("username"))
 	}
 	if err != nil {
 		s.writeJSONError(w, r, err)

@@ -95,6 +95,11 @@ func parseScheduleQuery(r *http.Request, hostZone string, now time.Time) (*sched
 		sq.Slot, sq.Date = &t, &d
 		sq.Month = schedule.Date{Year: d.Year, Month: d.Month, Day: 1}
 	}
+	// Nothing is bookable in the past or past a year ahead (the longest
+	// horizon): a month far out is refused rather than computed.
+	if len(errs) == 0 && (sq.Month.Before(today.AddDays(-400)) || sq.Month.After(today.AddDays(800))) {
+		errs = append(errs, vidivo.FieldError{Field: "month", Issue: "must be within two years of today"})
+	}
 	if len(errs) > 0 {
 		return nil, &vidivo.Error{Code: vidivo.EVALIDATION, Message: "this scheduling address is not valid: " +
 			errs[0].Field + " " + errs[0].Issue, Details: errs}
@@ -153,7 +158,7 @@ type hostSchedule struct {
 // loadHost finds the page's host, availability and event type. An unknown
 // host, or an unknown or inactive event type, is ENOTFOUND.
 func (s *Server) loadHost(ctx context.Context, username, slug string) (*hostSchedule, error) {
-	host, err := s.Booking.Host(ctx, username)
+	host, err := s.host(ctx, username)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +182,15 @@ func (s *Server) loadHost(ctx context.Context, username, slug string) (*hostSche
 		return nil, vidivo.Errorf(vidivo.ENOTFOUND, "%s has no event type at this address", host.DisplayName)
 	}
 	return hs, nil
+}
+
+// host finds a host by username; what cannot be a username (a NUL, too
+// long) is not looked up at all.
+func (s *Server) host(ctx context.Context, username string) (*vidivo.User, error) {
+	if vidivo.CheckUsername(strings.ToLower(username)) != "" {
+		return nil, vidivo.Errorf(vidivo.ENOTFOUND, "host not found")
+	}
+	return s.Booking.Host(ctx, username)
 }
 
 // handleSchedule serves the scheduling page at any of its steps.
