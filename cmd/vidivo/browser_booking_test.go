@@ -147,6 +147,24 @@ func TestBrowserBooking(t *testing.T) {
 	}
 	screenshots(t, tab, "schedule-day")
 
+	// Another zone from the select: the day's times follow.
+	tokyo := "18:00"
+	if !forward {
+		tokyo = "17:00"
+	}
+	for _, z := range []struct{ zone, first string }{{"Asia/Tokyo", tokyo}, {"America/New_York", wantBefore}} {
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(() => { const s = document.getElementById('tz');
+			s.value = '`+z.zone+`'; s.dispatchEvent(new Event('change')); return true; })()`)); err != nil {
+			t.Fatal(err)
+		}
+		first := "Book " + z.first + " to " + z.first[:3] + "30"
+		do(t, tab, "times in "+z.zone, chromedp.WaitVisible(label("link", first), named("link", first)))
+		if focus := eventually(t, tab, "focus stays on the zone select", `document.activeElement.id`,
+			func(string) bool { return true }); focus != "tz" {
+			t.Errorf("after changing the zone the focus is on %q, want the select", focus)
+		}
+	}
+
 	if after.Month() != before.Month() {
 		do(t, tab, "next month", chromedp.Navigate(s.base+"/hanna?tz=America%2FNew_York&month="+after.Format("2006-01")))
 	}
