@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/vidivo/vidivo/bench/chaos/audit"
 )
 
 // The load: guests join hosts' links and pay, hosts answer, calls run 0 to
@@ -209,9 +211,14 @@ func (r *run) bookedCall(ctx, stop context.Context, client *account) bool {
 		if r.scheduledJoin(ctx, client, id, map[string]any{"payment_method_id": declinedCards[0]}, "guest_bad_card") {
 			r.stats.add("book.declined_card_joined", 1) // should have been refused
 		}
+		r.refused.Delete(id)
 		pm = map[string]any{"payment_method_id": "pm_card_visa"}
 	}
 	if !r.scheduledJoin(ctx, client, id, pm, "guest") {
+		if pm != nil && r.lastRefused(id) {
+			r.flagExtra(audit.Violation{Kind: kindBookingRefusedGoodCard, CallID: id,
+				Detail: "the guest's join with pm_card_visa after a declined card was refused (402)"})
+		}
 		return true
 	}
 	if mrand.Float64() < 0.07 {
@@ -228,6 +235,12 @@ func (r *run) bookedCall(ctx, stop context.Context, client *account) bool {
 		r.end(ctx, id, &h.account, "host_ended")
 	}
 	return true
+}
+
+// lastRefused reports whether a scheduled join of id was last answered 402.
+func (r *run) lastRefused(id string) bool {
+	v, ok := r.refused.LoadAndDelete(id)
+	return ok && v.(bool)
 }
 
 func (r *run) bookableHost() *host {
@@ -260,6 +273,9 @@ func (r *run) scheduledJoin(ctx context.Context, a *account, id string, body map
 			continue
 		}
 		r.stats.add(fmt.Sprintf("scheduled_join.%s.%d_%s", who, rep.status, rep.code()), 1)
+		if rep.status == http.StatusPaymentRequired {
+			r.refused.Store(id, true)
+		}
 		return false
 	}
 }

@@ -31,6 +31,9 @@ type run struct {
 	bursts   sync.WaitGroup
 	live     []audit.Violation
 	lastWait time.Duration // the killer's last pause
+	extraMu  sync.Mutex
+	extra    []audit.Violation // run-level: timeouts while up, refused good cards
+	refused  sync.Map          // booking id → its last scheduled join was 402
 
 	cancel context.CancelFunc
 	errMu  sync.Mutex
@@ -164,7 +167,7 @@ func (r *run) close() {
 			db.Close()
 		}
 	}
-	violations := r.report == nil || len(r.report.Violations) > 0 || len(r.live) > 0 || r.failed() != nil
+	violations := r.report == nil || len(r.report.Violations) > 0 || len(r.live) > 0 || len(r.extra) > 0 || r.failed() != nil
 	if r.cfg.keep || violations {
 		r.logf("kept for inspection: %s%s", r.work, map[bool]string{true: " and database " + r.pgName}[r.pgName != ""])
 		return
@@ -217,6 +220,9 @@ func (r *run) finish(ctx context.Context) {
 	}
 	r.report = rep
 	r.byEnd = r.endReasons(ctx)
+	for _, v := range r.timeoutsWhileUp(ctx) {
+		r.flagExtra(v)
+	}
 	if r.cfg.plant {
 		r.plantErrs = r.checkPlants(ctx)
 	}

@@ -34,7 +34,11 @@ type server struct {
 	downtime time.Duration
 	maxDown  time.Duration
 	downAt   time.Time
+	ups      []span // when the server answered, process by process
 }
+
+// span is a time the server was up; end is zero while it still is.
+type span struct{ start, end time.Time }
 
 // newServer prepares a server on a free loopback port with its own data
 // dir (and dbURL when not SQLite).
@@ -101,6 +105,7 @@ func (s *server) start(ctx context.Context) error {
 		}
 		if !s.upSince.IsZero() {
 			s.upSince, s.downAt = time.Time{}, time.Now()
+			s.ups[len(s.ups)-1].end = s.downAt
 		}
 		s.mu.Unlock()
 		close(exited)
@@ -115,6 +120,7 @@ func (s *server) start(ctx context.Context) error {
 				s.maxDown = max(s.maxDown, d)
 			}
 			s.upSince, s.downAt = time.Now(), time.Time{}
+			s.ups = append(s.ups, span{start: s.upSince})
 			s.mu.Unlock()
 			return nil
 		}
@@ -202,6 +208,19 @@ func (s *server) upSinceTime() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.upSince
+}
+
+// upThrough reports whether one process of the server answered all the
+// way from a to b.
+func (s *server) upThrough(a, b time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.ups {
+		if !u.start.After(a) && (u.end.IsZero() || !u.end.Before(b)) {
+			return true
+		}
+	}
+	return false
 }
 
 type serverStats struct {

@@ -39,6 +39,15 @@ func (r *run) summary() int {
 	} else {
 		fmt.Printf("live monitor: no call seen active more than %s past its paid time\n", r.cfg.liveSlack)
 	}
+	if len(r.extra) > 0 {
+		fmt.Printf("run checks: %d VIOLATIONS:\n", len(r.extra))
+		for _, v := range r.extra {
+			fmt.Printf("  %s\n", v)
+		}
+		code = max(code, 1)
+	} else {
+		fmt.Println("run checks: no call timed out while the server was up through its last window; every booking joinable with a good card after a declined one")
+	}
 	rep := r.report
 	if rep == nil {
 		fmt.Println("audit: not reached")
