@@ -135,12 +135,30 @@ func CheckPassword(pw string) string {
 	return ""
 }
 
-// CheckUsername returns what is wrong with a normalized username, or "".
+// CheckUsername returns what is wrong with a normalized username for a new
+// account, or "".
 func CheckUsername(name string) string {
-	if !usernameRE.MatchString(name) {
+	if !IsUsername(name) {
 		return "must be 3-32 characters of a-z, 0-9, _ and -"
 	}
+	if reservedUsernames[name] {
+		return "is taken"
+	}
 	return ""
+}
+
+// IsUsername reports whether name has a username's shape, so it is worth
+// looking up (reserved names included: accounts may predate the rule).
+func IsUsername(name string) bool { return usernameRE.MatchString(name) }
+
+// reservedUsernames are the first path segments of the service's own
+// pages and routes: a host's scheduling page lives at /{username}, so a
+// username equal to one of these would never be reachable there.
+var reservedUsernames = map[string]bool{
+	"admin": true, "api": true, "booked": true, "bookings": true, "call": true, "dashboard": true,
+	"embed": true, "healthz": true, "join": true, "login": true, "logout": true,
+	"metrics": true, "oauth": true, "readyz": true, "schedule": true, "settings": true, "signal": true,
+	"signup": true, "static": true, "vidivo": true, "www": true,
 }
 
 // CheckTimezone returns what is wrong with an IANA time zone name, or "".

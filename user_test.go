@@ -132,3 +132,26 @@ func TestUserUpdateText(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckUsernameReservesPagePaths(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{
+		{"janecoach", true},
+		{"jane-coach_2", true},
+		{"dashboard", false},
+		{"login", false},
+		{"settings", false},
+		{"bookings", false},
+		{"embed", false},
+		{"dashboards", true},
+		{"ab", false},
+		{"Jane", false},
+	} {
+		if got := vidivo.CheckUsername(tt.name) == ""; got != tt.ok {
+			t.Errorf("CheckUsername(%q) ok = %v, want %v", tt.name, got, tt.ok)
+		}
+	}
+}

@@ -95,6 +95,10 @@ func (s *Service) SetAvailability(ctx context.Context, hostID string, a schedule
 // Host finds a host by username (any case). Returns ENOTFOUND for anyone
 // who is not a host or an admin.
 func (s *Service) Host(ctx context.Context, username string) (*vidivo.User, error) {
+	if !vidivo.IsUsername(strings.ToLower(username)) {
+		// Text no username has (NUL, overlong) never reaches the store.
+		return nil, vidivo.Errorf(vidivo.ENOTFOUND, "host not found")
+	}
 	u, _, err := s.Store.UserByLogin(ctx, username)
 	if err != nil || u.Username != strings.ToLower(username) || !isHost(u) {
 		if err != nil && vidivo.ErrorCode(err) != vidivo.ENOTFOUND {

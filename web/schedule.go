@@ -187,7 +187,7 @@ func (s *Server) loadHost(ctx context.Context, username, slug string) (*hostSche
 // host finds a host by username; what cannot be a username (a NUL, too
 // long) is not looked up at all.
 func (s *Server) host(ctx context.Context, username string) (*vidivo.User, error) {
-	if vidivo.CheckUsername(strings.ToLower(username)) != "" {
+	if !vidivo.IsUsername(strings.ToLower(username)) {
 		return nil, vidivo.Errorf(vidivo.ENOTFOUND, "host not found")
 	}
 	return s.Booking.Host(ctx, username)

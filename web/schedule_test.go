@@ -12,6 +12,7 @@ import (
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/schedule"
+	"github.com/vidivo/vidivo/sqldb/storetest"
 )
 
 // berlinShift is the next day (after at least two days from now) on which
@@ -300,20 +301,31 @@ func TestEventTypePageBooksItsDuration(t *testing.T) {
 	})
 }
 
-// TestPagesWinOverUsernames: a username that equals a page's name does
-// not shadow the page; /schedule/{username} still reaches the host.
+// TestPagesWinOverUsernames: a page's name cannot be taken as a username;
+// an account that has one anyway (made before the rule, or by an
+// operator) does not shadow the page, and /schedule/{username} still
+// reaches the host.
 func TestPagesWinOverUsernames(t *testing.T) {
 	t.Parallel()
 	forEngine(t, func(t *testing.T, s *site) {
-		s.schedHost(t, "Bookings", nil)
-		s.schedHost(t, "Login", nil)
+		form := url.Values{"display_name": {"Bookings"}, "email": {"bookings@example.com"}, "username": {"bookings"},
+			"password": {"correct horse battery"}, "role": {"host"}}
+		want(t, "sign up as bookings", s.browser(t).post("/signup", form), http.StatusBadRequest, `id="username-error"`, "is taken")
+
+		u := storetest.MustCreateUser(t, s.DB, "login", vidivo.RoleHost)
+		rate, window := "2.00", 10
+		a := schedule.Defaults()
+		a.RatePerMinute, a.WindowSizeMinutes = &rate, &window
+		a.Weekly = []schedule.WeeklyDay{{Day: "monday", Intervals: []schedule.Interval{{Start: "10:00", End: "12:00"}}}}
+		if _, err := s.Server.Booking.SetAvailability(context.Background(), u.ID, a); err != nil {
+			t.Fatal(err)
+		}
 		v := s.browser(t)
 		if p := v.get("/bookings"); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Header.Get("Location"), "/login") {
 			t.Errorf("/bookings = %d → %q, want the bookings page's log-in redirect", p.Status, p.Header.Get("Location"))
 		}
 		want(t, "/login", v.get("/login"), http.StatusOK, "<h1>Log in</h1>")
-		want(t, "/schedule/bookings", v.get("/schedule/bookings"), http.StatusOK, "Book a call with Bookings")
-		want(t, "/schedule/login", v.get("/schedule/login"), http.StatusOK, "Book a call with Login")
+		want(t, "/schedule/login", v.get("/schedule/login"), http.StatusOK, "Book a call with "+u.DisplayName)
 		// Booking posts without the form's CSRF token are refused.
 		want(t, "no CSRF", v.do(http.MethodPost, "/schedule/login", url.Values{"slot": {"2030-01-01T10:00:00Z"}}, nil),
 			http.StatusForbidden)
