@@ -155,20 +155,10 @@ func bookMessage(err error) (string, map[string]string) {
 		return "Something went wrong on our side. Please try again in a moment.", nil
 	}
 	msg, fields := formError(err)
-	switch e.Code {
-	case vidivo.ESTRIPE, vidivo.EPAYMENTFAILED:
-		reason := ""
-		for _, d := range e.Details {
-			reason = d.Issue
-		}
-		if words, ok := declineWords[reason]; ok {
-			return words + " Nothing was booked or charged.", nil
-		}
-		return "Your card was not accepted (" + msg + "). Nothing was booked or charged.", nil
-	case vidivo.EVALIDATION:
-		if issue, ok := fields["payment_method_id"]; ok {
-			return "Choose a card: it " + issue + ".", fields
-		}
+	if words, marked, ok := cardRefusal(e, msg, fields, "Nothing was booked or charged."); ok {
+		return words, marked
+	}
+	if e.Code == vidivo.EVALIDATION {
 		if issue, ok := fields["note"]; ok {
 			return "Please shorten the note: it " + issue + ".", fields
 		}

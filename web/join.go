@@ -276,6 +276,29 @@ var declineWords = map[string]string{
 	"gateway_unavailable":     "The payments provider is not answering. Nothing was charged; try again in a moment.",
 }
 
+// cardRefusal says in plain words why a card was refused (a decline, or
+// no usable card chosen), ending with what did not happen; ok is false
+// when err is about something else.
+// A decline names no field to mark; a missing card marks the card's.
+func cardRefusal(e *vidivo.Error, msg string, fields map[string]string, nothingHappened string) (string, map[string]string, bool) {
+	switch e.Code {
+	case vidivo.ESTRIPE, vidivo.EPAYMENTFAILED:
+		reason := ""
+		for _, d := range e.Details {
+			reason = d.Issue
+		}
+		if words, ok := declineWords[reason]; ok {
+			return words + " " + nothingHappened, nil, true
+		}
+		return "Your card was not accepted (" + msg + "). " + nothingHappened, nil, true
+	case vidivo.EVALIDATION:
+		if issue, ok := fields["payment_method_id"]; ok {
+			return "Choose a card: it " + issue + ".", fields, true
+		}
+	}
+	return "", nil, false
+}
+
 // joinMessage is what the join page says about a refused join, and the
 // problem of each field.
 func joinMessage(err error) (string, map[string]string) {
@@ -284,20 +307,11 @@ func joinMessage(err error) (string, map[string]string) {
 		return "Something went wrong on our side. Please try again in a moment.", nil
 	}
 	msg, fields := formError(err)
+	if words, marked, ok := cardRefusal(e, msg, fields, "No call was started and nothing was charged."); ok {
+		return words, marked
+	}
 	switch e.Code {
-	case vidivo.ESTRIPE, vidivo.EPAYMENTFAILED:
-		reason := ""
-		for _, d := range e.Details {
-			reason = d.Issue
-		}
-		if words, ok := declineWords[reason]; ok {
-			return words + " No call was started and nothing was charged.", nil
-		}
-		return "Your card was not accepted (" + msg + "). No call was started and nothing was charged.", nil
 	case vidivo.EVALIDATION:
-		if issue, ok := fields["payment_method_id"]; ok {
-			return "Choose a card: it " + issue + ".", fields
-		}
 		return "Please correct the form.", fields
 	}
 	return msg, fields
