@@ -10,6 +10,7 @@ import (
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/password"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
+	"github.com/vidivo/vidivo/testclock"
 	"github.com/vidivo/vidivo/token"
 )
 
@@ -19,21 +20,9 @@ var (
 	keysErr  error
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type bundle struct {
 	svc   *auth.Service
-	clock *clock
+	clock *testclock.Clock
 }
 
 // setup builds the accounts service on a real store of engine, with real
@@ -44,7 +33,7 @@ func setup(t *testing.T, engine string) *bundle {
 	if keysErr != nil {
 		t.Fatal(keysErr)
 	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testclock.New(time.Now().UTC().Truncate(time.Second))
 	db := sqldbtest.New(t, engine)
 	db.Now = clk.Now
 	svc := &auth.Service{

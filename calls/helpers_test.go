@@ -19,20 +19,8 @@ import (
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/sqldb/storetest"
+	"github.com/vidivo/vidivo/testclock"
 )
-
-// clock is a settable clock shared by the store and the service.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // bundle is a calls service on a real store and the sandbox gateway, with
 // River's tables for its jobs (enqueued, never worked by River: tests run
@@ -41,7 +29,7 @@ type bundle struct {
 	db      *sqldb.DB
 	svc     *calls.Service
 	gateway *sandbox.Gateway
-	clock   *clock
+	clock   *testclock.Clock
 	host    *vidivo.User
 
 	mu      sync.Mutex
@@ -73,7 +61,7 @@ func setup(t testing.TB, engine string) *bundle {
 		t.Fatal(err)
 	}
 	db := sqldbtest.Open(t, url, &sqldb.Opts{Jobs: enq})
-	clk := &clock{t: time.Date(2026, 3, 16, 14, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 3, 16, 14, 0, 0, 0, time.UTC))
 	db.Now = clk.Now
 	gw := &sandbox.Gateway{Store: db}
 	svc := &calls.Service{Store: db, Gateway: gw, Now: clk.Now, Logger: slog.New(slog.DiscardHandler),

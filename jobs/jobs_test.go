@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,19 +14,8 @@ import (
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/sqldb/storetest"
+	"github.com/vidivo/vidivo/testclock"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // TestWorkersRunCallJobs runs River for real: jobs enqueued in a store
 // transaction are picked up and worked — a no-show check marks an
@@ -49,7 +37,7 @@ func TestWorkersRunCallJobs(t *testing.T) {
 				t.Fatal(err)
 			}
 			db := sqldbtest.Open(t, url, &sqldb.Opts{Jobs: enqueuer})
-			clk := &clock{t: time.Now().UTC()}
+			clk := testclock.New(time.Now().UTC())
 			db.Now = clk.Now
 			svc := &calls.Service{Store: db, Gateway: &sandbox.Gateway{Store: db}, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
 			runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc})

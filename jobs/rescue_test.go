@@ -17,6 +17,7 @@ import (
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/sqldb/storetest"
+	"github.com/vidivo/vidivo/testclock"
 )
 
 // queue is a store, the calls service and a River runner that works its
@@ -26,7 +27,7 @@ type queue struct {
 	pool    *sql.DB
 	svc     *calls.Service
 	gateway *sandbox.Gateway
-	clock   *clock
+	clock   *testclock.Clock
 	runner  *jobs.Runner
 	host    *vidivo.User
 }
@@ -48,7 +49,7 @@ func newQueue(t *testing.T, engine string) *queue {
 	// The service's clock stands still a little in the past: jobs it
 	// schedules are due at once by River's real clock, and nothing ages
 	// past reconciliation's grace unless a test moves it.
-	clk := &clock{t: time.Now().UTC().Add(-10 * time.Minute)}
+	clk := testclock.New(time.Now().UTC().Add(-10 * time.Minute))
 	db.Now = clk.Now
 	gw := &sandbox.Gateway{Store: db}
 	svc := &calls.Service{Store: db, Gateway: gw, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}

@@ -24,6 +24,7 @@ import (
 	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
+	"github.com/vidivo/vidivo/testclock"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
 )
@@ -37,16 +38,7 @@ const (
 )
 
 // Clock is a settable clock shared by a test server's parts.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-// Add moves the clock forward.
-func (c *Clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+type Clock = testclock.Clock
 
 // Env is a running API server on a real store, and a client for it whose
 // every exchange is checked against the OpenAPI spec.
@@ -111,7 +103,7 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 	if opts == nil {
 		opts = &Opts{}
 	}
-	clock := &Clock{t: time.Now().UTC().Truncate(time.Second)}
+	clock := testclock.New(time.Now().UTC().Truncate(time.Second))
 	ctx := context.Background()
 	url := sqldbtest.URL(tb, engine)
 	pool, _, err := sqldb.OpenJobPool(ctx, url)

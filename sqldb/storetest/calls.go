@@ -13,6 +13,7 @@ import (
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
+	"github.com/vidivo/vidivo/testclock"
 )
 
 // jobRecorder stands in for the job queue at the store's boundary: it
@@ -54,7 +55,7 @@ func setupCalls(t *testing.T, engine string) *callBundle {
 	t.Helper()
 	jobs := &jobRecorder{}
 	db := sqldbtest.Open(t, sqldbtest.URL(t, engine), &sqldb.Opts{Jobs: jobs})
-	c := &clock{t: time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC)}
+	c := testclock.New(time.Date(2026, 3, 15, 10, 0, 0, 0, time.UTC))
 	db.Now = c.Now
 	b := &callBundle{bundle: &bundle{db: db, clock: c}, jobs: jobs}
 	b.host = MustCreateUser(t, db, "janecoach", vidivo.RoleHost)

@@ -14,6 +14,7 @@ import (
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
+	"github.com/vidivo/vidivo/testclock"
 )
 
 // Run runs the whole suite on engine.
@@ -35,28 +36,15 @@ func Run(t *testing.T, engine string) {
 	t.Run("IdempotencyRace", func(t *testing.T) { testIdempotencyRace(t, engine) })
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type bundle struct {
 	db    *sqldb.DB
-	clock *clock
+	clock *testclock.Clock
 }
 
 func setup(t *testing.T, engine string) *bundle {
 	t.Helper()
 	db := sqldbtest.New(t, engine)
-	c := &clock{t: time.Date(2026, 3, 15, 10, 0, 0, 123456789, time.UTC)}
+	c := testclock.New(time.Date(2026, 3, 15, 10, 0, 0, 123456789, time.UTC))
 	db.Now = c.Now
 	return &bundle{db: db, clock: c}
 }
