@@ -173,7 +173,9 @@ func (s *Server) renderClosedLink(w http.ResponseWriter, r *http.Request, l *vid
 		cv.Heading, cv.Message = "This link has been used up", "This call link has been used as many times as "+
 			host.DisplayName+" allowed."
 	case vidivo.LinkNotOpen:
-		status = http.StatusOK
+		// The join answers 404 until the link opens, as the API's join
+		// does; the page says when to come back.
+		status = http.StatusNotFound
 		cv.Heading, cv.OpensAt = "This call has not started yet", l.ScheduledStart
 		cv.Message = "This link opens at " + l.ScheduledStart.Format("15:04 MST on Monday 2 January 2006") +
 			". Come back then to pay and join."
