@@ -87,6 +87,7 @@ const (
 	kindLeave = "leave" // a participant's current connection is gone
 	kindMsg   = "msg"   // a relayed message
 	kindClose = "close" // CloseCall, on the control topic
+	kindBeat  = "beat"  // heartbeat: the participants an instance holds
 )
 
 // envelope is what Hubs say to each other over the Broker.
@@ -94,8 +95,8 @@ type envelope struct {
 	Kind     string `json:"k"`
 	Instance string `json:"i"`
 	Call     string `json:"c"`
-	// Peers: join, leave and msg carry one (msg: the sender), here carries
-	// every local one.
+	// Peers: join, leave and msg carry one (msg: the sender), here and
+	// beat carry every local one.
 	Peers []peerInfo `json:"ps,omitempty"`
 	// From, To and Out carry a relayed message; Out is the server message,
 	// encoded once by the sender's instance.

@@ -88,6 +88,13 @@ type Config struct {
 	// Grace is how long a participant may be gone before PeerGone
 	// (default 60 s).
 	Grace time.Duration
+	// HeartbeatInterval is how often the Hub tells the other instances
+	// which participants it holds (default 2 s); PresenceTTL is how long
+	// an instance may be silent about a call before its participants there
+	// are announced gone (default 3 heartbeats; at least 2), which bounds
+	// how long a crashed instance's sockets count as present.
+	HeartbeatInterval time.Duration
+	PresenceTTL       time.Duration
 	// Logger receives refusals (debug) and failures; nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -122,6 +129,12 @@ func (c *Config) defaults() {
 	if c.Grace <= 0 {
 		c.Grace = 60 * time.Second
 	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = defaultHeartbeat
+	}
+	if c.PresenceTTL < 2*c.HeartbeatInterval {
+		c.PresenceTTL = presenceTTLBeats * c.HeartbeatInterval
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -145,13 +158,16 @@ type Hub struct {
 	closed       bool
 	unsubControl func()
 
-	conns sync.WaitGroup // serving connections
-	tasks sync.WaitGroup // Events calls
+	conns     sync.WaitGroup // serving connections
+	tasks     sync.WaitGroup // Events calls
+	beats     sync.WaitGroup // the heartbeats goroutine
+	stopBeats chan struct{}
 }
 
-// New returns a Hub. It subscribes to the broker's control topic; if that
-// fails the Hub still serves, but CloseCall from other instances does not
-// reach it (the failure is logged).
+// New returns a Hub and starts its heartbeats. It subscribes to the
+// broker's control topic; if that fails the Hub still serves, but
+// CloseCall from other instances does not reach it (the failure is
+// logged).
 func New(cfg Config) *Hub {
 	cfg.defaults()
 	h := &Hub{
@@ -162,6 +178,8 @@ func New(cfg Config) *Hub {
 		log:      cfg.Logger.With("component", "signaling"),
 		rooms:    make(map[string]*room),
 		ended:    make(map[string]time.Time),
+
+		stopBeats: make(chan struct{}),
 	}
 	if h.broker == nil {
 		h.broker = NewLocalBroker()
@@ -182,6 +200,8 @@ func New(cfg Config) *Hub {
 		h.log.Error("subscribe to control topic", "err", err)
 	}
 	h.unsubControl = unsub
+	h.beats.Add(1)
+	go h.heartbeats()
 	return h
 }
 
@@ -311,6 +331,8 @@ func (h *Hub) Close() error {
 	}
 	h.mu.Unlock()
 	h.conns.Wait()
+	close(h.stopBeats)
+	h.beats.Wait()
 	if h.unsubControl != nil {
 		h.unsubControl()
 	}

@@ -18,9 +18,12 @@ type room struct {
 	locals map[string]*conn // participant → its connection on this instance
 	// present holds the newest known connection of every participant
 	// present, on any instance.
-	present  map[string]presence
-	gone     map[string]*graceTimer // participant → pending PeerGone
-	complete bool                   // all expected participants present
+	present map[string]presence
+	gone    map[string]*graceTimer // participant → pending PeerGone
+	// heard is when (Hub.mono) each other instance last said anything
+	// about the call; its participants expire after PresenceTTL of silence.
+	heard    map[string]int64
+	complete bool // all expected participants present
 	unsub    func()
 }
 
@@ -268,6 +271,7 @@ func (h *Hub) newRoom(callID string) (*room, error) {
 		locals:  make(map[string]*conn, 2),
 		present: make(map[string]presence, 2),
 		gone:    make(map[string]*graceTimer),
+		heard:   make(map[string]int64, 2),
 		unsub:   unsub,
 	}
 	h.rooms[callID] = r
@@ -339,6 +343,7 @@ func (h *Hub) deliver(data []byte) {
 		h.mu.Unlock()
 		return
 	}
+	r.heard[env.Instance] = h.mono()
 	var reply *envelope
 	switch env.Kind {
 	case kindJoin:
@@ -352,7 +357,7 @@ func (h *Hub) deliver(data []byte) {
 				reply.Peers = append(reply.Peers, peerInfo{Participant: q, Conn: lc.id, Role: lc.role})
 			}
 		}
-	case kindHere:
+	case kindHere, kindBeat:
 		for _, pi := range env.Peers {
 			h.see(r, presence{pi, env.Instance})
 		}
