@@ -1,6 +1,7 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 // Limits are a Server's abuse limits, in requests per minute per client
 // address; 0 disables a limit. The zero value limits nothing. Each instance
-// counts on its own.
+// counts on its own unless Shared is set.
 type Limits struct {
 	// Auth limits sign-up and log-in per client address. Log-in is also
 	// limited per account and address, to a quarter of Auth (at least 1):
@@ -25,6 +26,11 @@ type Limits struct {
 	// scheduling slots, event types, availability and busy times, and
 	// joining a call by its link.
 	Public int
+	// Shared, when set, keeps the counts in a store every instance of a
+	// fleet uses, so a client's budget is the same however its requests
+	// are balanced. A failing store allows requests (and logs): an outage
+	// never locks anyone out.
+	Shared ratelimit.Store
 }
 
 // limiters are the token buckets built from Limits.
@@ -34,15 +40,21 @@ type limiters struct {
 	public  *ratelimit.Limiter // anonymous requests, per address
 }
 
-func newLimiters(l Limits, now func() time.Time) limiters {
+func newLimiters(l Limits, now func() time.Time, logger *slog.Logger) limiters {
 	perAccount := 0
 	if l.Auth > 0 {
 		perAccount = max(1, (l.Auth+3)/4)
 	}
+	limiter := func(perMinute int, name string) *ratelimit.Limiter {
+		if l.Shared == nil {
+			return ratelimit.New(perMinute, now)
+		}
+		return ratelimit.NewShared(perMinute, now, ratelimit.Shared{Store: l.Shared, Name: name, Logger: logger})
+	}
 	return limiters{
-		address: ratelimit.New(l.Auth, now),
-		login:   ratelimit.New(perAccount, now),
-		public:  ratelimit.New(l.Public, now),
+		address: limiter(l.Auth, "auth"),
+		login:   limiter(perAccount, "login"),
+		public:  limiter(l.Public, "public"),
 	}
 }
 

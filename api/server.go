@@ -106,7 +106,7 @@ func (s *Server) Routes() {
 	s.streamsDone = make(chan struct{})
 	s.mux = http.NewServeMux()
 	s.metrics = newMetrics()
-	s.limits = newLimiters(s.Limits, s.now)
+	s.limits = newLimiters(s.Limits, s.now, s.Logger)
 	s.hsts = httpsOnly(s.PublicURL)
 	m := s.mux
 

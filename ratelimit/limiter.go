@@ -1,5 +1,6 @@
 // Package ratelimit limits how often each key (a client IP, an account, a
-// route) may act, with one token bucket per key.
+// route) may act, with one token bucket per key, kept in process or, for a
+// fleet of instances, in a shared Store.
 package ratelimit
 
 import (
@@ -26,6 +27,9 @@ type Limiter struct {
 	mu        sync.Mutex
 	buckets   map[string]*rate.Limiter
 	lastSweep time.Time
+
+	// shared, when set, keeps the buckets in a Store instead of buckets.
+	shared *shared
 }
 
 // New returns a Limiter allowing perMinute requests per key per minute: a
@@ -58,6 +62,9 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 		return true, 0
 	}
 	t := l.now()
+	if l.shared != nil {
+		return l.allowShared(key, t)
+	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()

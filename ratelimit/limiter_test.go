@@ -48,83 +48,96 @@ func refuse(key string, retry time.Duration) step { return step{key: key, retry:
 
 func after(d time.Duration, s step) step { s.advance = d; return s }
 
+// allowTest is a scripted test of a limiter's budget.
+type allowTest struct {
+	name      string
+	perMinute int
+	steps     []step
+}
+
+// allowTests are the scripts every Limiter, in process or shared, passes.
+var allowTests = []allowTest{
+	{"N allowed, N+1th refused", 3, []step{
+		allow("a", 3),
+		refuse("a", 20*time.Second), // 3/min = one token every 20s
+	}},
+	{"refused requests take no token", 3, []step{
+		allow("a", 3),
+		{key: "a", n: 10, retry: 20 * time.Second},
+		after(20*time.Second, allow("a", 1)),
+		refuse("a", 20*time.Second),
+	}},
+	{"retry shrinks as the bucket refills", 3, []step{
+		allow("a", 3),
+		after(5*time.Second, refuse("a", 15*time.Second)),
+		after(14*time.Second, refuse("a", time.Second)),
+		after(time.Second, allow("a", 1)),
+	}},
+	{"retry rounds up to whole seconds", 7, []step{
+		allow("a", 7),
+		refuse("a", 9*time.Second), // 60/7 = 8.57s
+		after(8500*time.Millisecond, refuse("a", time.Second)),
+	}},
+	{"retry is at least one second", 600, []step{
+		allow("a", 600),
+		refuse("a", time.Second), // 0.1s to the next token
+		after(100*time.Millisecond, allow("a", 1)),
+	}},
+	{"refills completely after a minute", 5, []step{
+		allow("a", 5),
+		refuse("a", 12*time.Second),
+		after(time.Minute, allow("a", 5)),
+		refuse("a", 12*time.Second),
+	}},
+	{"refill never exceeds the burst", 5, []step{
+		allow("a", 1),
+		after(time.Hour, allow("a", 5)),
+		refuse("a", 12*time.Second),
+	}},
+	{"keys are independent", 2, []step{
+		allow("a", 2),
+		refuse("a", 30*time.Second),
+		allow("b", 2),
+		refuse("b", 30*time.Second),
+		allow("c", 1),
+	}},
+	{"one per minute", 1, []step{
+		allow("a", 1),
+		refuse("a", time.Minute),
+		after(59*time.Second, refuse("a", time.Second)),
+		after(time.Second, allow("a", 1)),
+	}},
+	{"zero is unlimited", 0, []step{allow("a", 10000), after(time.Nanosecond, allow("b", 10))}},
+	{"negative is unlimited", -5, []step{allow("a", 10000)}},
+}
+
 func TestAllow(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name      string
-		perMinute int
-		steps     []step
-	}{
-		{"N allowed, N+1th refused", 3, []step{
-			allow("a", 3),
-			refuse("a", 20*time.Second), // 3/min = one token every 20s
-		}},
-		{"refused requests take no token", 3, []step{
-			allow("a", 3),
-			{key: "a", n: 10, retry: 20 * time.Second},
-			after(20*time.Second, allow("a", 1)),
-			refuse("a", 20*time.Second),
-		}},
-		{"retry shrinks as the bucket refills", 3, []step{
-			allow("a", 3),
-			after(5*time.Second, refuse("a", 15*time.Second)),
-			after(14*time.Second, refuse("a", time.Second)),
-			after(time.Second, allow("a", 1)),
-		}},
-		{"retry rounds up to whole seconds", 7, []step{
-			allow("a", 7),
-			refuse("a", 9*time.Second), // 60/7 = 8.57s
-			after(8500*time.Millisecond, refuse("a", time.Second)),
-		}},
-		{"retry is at least one second", 600, []step{
-			allow("a", 600),
-			refuse("a", time.Second), // 0.1s to the next token
-			after(100*time.Millisecond, allow("a", 1)),
-		}},
-		{"refills completely after a minute", 5, []step{
-			allow("a", 5),
-			refuse("a", 12*time.Second),
-			after(time.Minute, allow("a", 5)),
-			refuse("a", 12*time.Second),
-		}},
-		{"refill never exceeds the burst", 5, []step{
-			allow("a", 1),
-			after(time.Hour, allow("a", 5)),
-			refuse("a", 12*time.Second),
-		}},
-		{"keys are independent", 2, []step{
-			allow("a", 2),
-			refuse("a", 30*time.Second),
-			allow("b", 2),
-			refuse("b", 30*time.Second),
-			allow("c", 1),
-		}},
-		{"one per minute", 1, []step{
-			allow("a", 1),
-			refuse("a", time.Minute),
-			after(59*time.Second, refuse("a", time.Second)),
-			after(time.Second, allow("a", 1)),
-		}},
-		{"zero is unlimited", 0, []step{allow("a", 10000), after(time.Nanosecond, allow("b", 10))}},
-		{"negative is unlimited", -5, []step{allow("a", 10000)}},
-	}
-	for _, tt := range tests {
+	for _, tt := range allowTests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			clk := newClock()
-			l := ratelimit.New(tt.perMinute, clk.Now)
-			for i, s := range tt.steps {
-				clk.Advance(s.advance)
-				n := max(s.n, 1)
-				for j := range n {
-					ok, retry := l.Allow(s.key)
-					if ok != s.want || retry != s.retry {
-						t.Fatalf("step %d, request %d/%d for %q: Allow = %v, %v; want %v, %v",
-							i, j+1, n, s.key, ok, retry, s.want, s.retry)
-					}
-				}
-			}
+			runSteps(t, clk, tt.steps, ratelimit.New(tt.perMinute, clk.Now))
 		})
+	}
+}
+
+// runSteps plays steps, sending the requests to limiters in turn.
+func runSteps(t *testing.T, clk *fakeClock, steps []step, limiters ...*ratelimit.Limiter) {
+	t.Helper()
+	next := 0
+	for i, s := range steps {
+		clk.Advance(s.advance)
+		n := max(s.n, 1)
+		for j := range n {
+			l := limiters[next%len(limiters)]
+			next++
+			ok, retry := l.Allow(s.key)
+			if ok != s.want || retry != s.retry {
+				t.Fatalf("step %d, request %d/%d for %q: Allow = %v, %v; want %v, %v",
+					i, j+1, n, s.key, ok, retry, s.want, s.retry)
+			}
+		}
 	}
 }
 
