@@ -177,7 +177,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		CursorKey:   keys.DeriveSecret("pagination cursors"),
 		Ready:       db.Ready,
 		JWKS:        keys.JWKS(),
-		Limits:      api.Limits{Auth: c.AuthRateLimit, Public: c.PublicRateLimit},
+		Limits:      apiLimits(c, db),
 		Logger:      logger,
 		Calls:       callSvc,
 		CallStore:   db,
