@@ -2,6 +2,7 @@ package calls
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/notify"
@@ -15,9 +16,11 @@ const EventIncoming = "call.incoming"
 // the streams with notify.Stream{Hub: hub, Feed: service.Feed()}.
 type Ringer struct{ Hub *notify.Hub }
 
-// NotifyIncoming implements Notifier.
+// NotifyIncoming implements Notifier. An event the broker refused is not
+// lost for good: the call stays waiting, and every stream that opens
+// lists it (Pending).
 func (r Ringer) NotifyIncoming(hostID string, ev Incoming) {
-	r.Hub.Publish(hostID, notify.Event{Name: EventIncoming, Data: ev})
+	_ = r.Hub.Publish(context.Background(), hostID, notify.Event{Name: EventIncoming, Data: ev})
 }
 
 // Feed returns the feed of a host's notification streams: the calls
@@ -48,10 +51,22 @@ func (f feed) Pending(ctx context.Context, userID string) ([]notify.Event, error
 }
 
 // Delivered implements notify.Feed: an incoming call written to its host
-// moves from waiting to ringing.
+// moves from waiting to ringing. Pending events hold an Incoming; published
+// ones, which may come from another instance, hold its JSON. Every stream
+// of the host, on any instance, reports it: the first moves the call, the
+// others find it ringing already (a compare-and-set in the store).
 func (f feed) Delivered(ctx context.Context, _ string, ev notify.Event) {
-	if in, ok := ev.Data.(Incoming); ok && ev.Name == EventIncoming {
-		f.s.Delivered(ctx, in.CallID)
+	if ev.Name != EventIncoming {
+		return
+	}
+	switch d := ev.Data.(type) {
+	case Incoming:
+		f.s.Delivered(ctx, d.CallID)
+	case json.RawMessage:
+		var in Incoming
+		if json.Unmarshal(d, &in) == nil && in.CallID != "" {
+			f.s.Delivered(ctx, in.CallID)
+		}
 	}
 }
 

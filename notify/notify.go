@@ -1,16 +1,23 @@
 // Package notify delivers events to a user's open notification streams
-// (the host's incoming-call ringer) within one instance. It knows nothing of
-// what the events mean: publishers name them and give their data, and the
-// stream that writes them encodes it.
+// (the host's incoming-call ringer), on every instance that shares a
+// Broker. It knows nothing of what the events mean: publishers name them
+// and give their data, and the stream that writes them encodes it.
 package notify
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 )
 
 // Event is one notification: a name such as "call.incoming" and its data.
+// ID is the broker's number for a published event (the SSE id), 0 for an
+// event that was not published (a feed's pending events). Events that
+// came through a broker carry their Data as json.RawMessage.
 type Event struct {
+	ID   uint64
 	Name string
 	Data any
 }
@@ -24,23 +31,39 @@ const DefaultMaxPerUser = 5
 // most streams allowed open.
 var ErrTooManyStreams = errors.New("notify: too many open streams")
 
-// Hub fans events out to subscribers by user id. The zero value is ready
-// and allows DefaultMaxPerUser streams per user.
+// ReasonSlow is why a subscription that could not keep up was closed.
+const ReasonSlow = "slow"
+
+// Hub fans events out to subscribers by user id, through its Broker so
+// that an event published on any instance reaches the user's streams on
+// every instance. The zero value is ready: in-process, with
+// DefaultMaxPerUser streams per user.
 type Hub struct {
-	// MaxPerUser caps each user's open streams; 0 means DefaultMaxPerUser.
-	// Set it before the hub is used.
+	// MaxPerUser caps each user's open streams on this instance; 0 means
+	// DefaultMaxPerUser. Set it before the hub is used.
 	MaxPerUser int
+	// Broker carries events between instances; nil means an in-process
+	// LocalBroker. Set it before the hub is used.
+	Broker Broker
+
+	once     sync.Once
+	startErr error
+	stop     func()
 
 	mu   sync.Mutex
 	subs map[string]map[*Subscription]struct{}
 }
 
-// Subscription is one open stream. Events arrive on C; a stream that
-// cannot keep up loses events rather than blocking the sender.
+// Subscription is one open stream. Events arrive on C in the order of
+// their numbers. A subscription that cannot keep up is closed by the hub
+// rather than silently losing events: Closed is then closed, and Reason
+// says why.
 type Subscription struct {
 	C      chan Event
 	hub    *Hub
 	userID string
+	closed chan struct{}
+	reason string
 }
 
 // streamBuffer is how many events a slow stream may have queued.
@@ -54,18 +77,45 @@ func (h *Hub) Max() int {
 	return DefaultMaxPerUser
 }
 
+// Start begins listening on the broker. Subscribe and Publish start the hub
+// themselves; call Start first to see the broker's error at startup. Only
+// the first call does anything.
+func (h *Hub) Start() error {
+	h.once.Do(func() {
+		if h.Broker == nil {
+			h.Broker = &LocalBroker{}
+		}
+		h.stop, h.startErr = h.Broker.Listen(h.deliver)
+		if h.startErr != nil {
+			h.startErr = fmt.Errorf("notify: listen: %w", h.startErr)
+		}
+	})
+	return h.startErr
+}
+
+// Close stops listening on the broker; open subscriptions get nothing
+// more. It does not close the broker.
+func (h *Hub) Close() {
+	if h.Start() == nil {
+		h.stop()
+	}
+}
+
 // Subscribe opens a stream for userID; close it when done. It returns
 // ErrTooManyStreams, and opens nothing, when userID already has Max streams
 // open: the newest is refused rather than the oldest closed, so clients
 // that reconnect on their own (EventSource does) cannot evict each other in
 // a loop.
 func (h *Hub) Subscribe(userID string) (*Subscription, error) {
+	if err := h.Start(); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.subs[userID]) >= h.Max() {
 		return nil, ErrTooManyStreams
 	}
-	s := &Subscription{C: make(chan Event, streamBuffer), hub: h, userID: userID}
+	s := &Subscription{C: make(chan Event, streamBuffer), hub: h, userID: userID, closed: make(chan struct{})}
 	if h.subs == nil {
 		h.subs = map[string]map[*Subscription]struct{}{}
 	}
@@ -76,33 +126,78 @@ func (h *Hub) Subscribe(userID string) (*Subscription, error) {
 	return s, nil
 }
 
+// Closed is closed when the hub ended the subscription (see Reason).
+func (s *Subscription) Closed() <-chan struct{} { return s.closed }
+
+// Reason says why the hub closed the subscription, once Closed is.
+func (s *Subscription) Reason() string {
+	<-s.closed
+	return s.reason
+}
+
 // Close ends the subscription, freeing its place. Closing twice is harmless.
 func (s *Subscription) Close() {
 	h := s.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.drop(s)
+}
+
+// drop removes s; h.mu is held.
+func (h *Hub) drop(s *Subscription) {
 	delete(h.subs[s.userID], s)
 	if len(h.subs[s.userID]) == 0 {
 		delete(h.subs, s.userID)
 	}
 }
 
-// Publish offers ev to every stream of userID and reports how many took it.
-func (h *Hub) Publish(userID string, ev Event) int {
+// Publish sends ev to userID's streams on every instance. Its Data is
+// encoded as JSON here, once; the broker numbers the event.
+func (h *Hub) Publish(ctx context.Context, userID string, ev Event) error {
+	if err := h.Start(); err != nil {
+		return err
+	}
+	data, err := json.Marshal(ev.Data)
+	if err != nil {
+		return fmt.Errorf("notify: encode %s: %w", ev.Name, err)
+	}
+	if err := h.Broker.Publish(ctx, userID, ev.Name, data); err != nil {
+		return fmt.Errorf("notify: publish %s: %w", ev.Name, err)
+	}
+	return nil
+}
+
+// Since returns userID's events still kept by the broker whose number is
+// above after, oldest first: what a reconnecting stream missed.
+func (h *Hub) Since(ctx context.Context, userID string, after uint64) ([]Event, error) {
+	if err := h.Start(); err != nil {
+		return nil, err
+	}
+	evs, err := h.Broker.Since(ctx, userID, after)
+	if err != nil {
+		return nil, fmt.Errorf("notify: events since %d: %w", after, err)
+	}
+	return evs, nil
+}
+
+// deliver offers a broker's event to userID's streams here. A stream whose
+// queue is full is closed with ReasonSlow: its client reconnects with
+// Last-Event-ID and gets what it missed from the broker.
+func (h *Hub) deliver(userID string, ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := 0
 	for s := range h.subs[userID] {
 		select {
 		case s.C <- ev:
-			n++
 		default:
+			h.drop(s)
+			s.reason = ReasonSlow
+			close(s.closed)
 		}
 	}
-	return n
 }
 
-// Subscribers reports how many streams userID has open.
+// Subscribers reports how many streams userID has open on this instance.
 func (h *Hub) Subscribers(userID string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()

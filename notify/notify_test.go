@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"go/parser"
 	"go/token"
@@ -9,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -61,27 +64,84 @@ func TestSubscribeCap(t *testing.T) {
 
 func TestPublish(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	h := &Hub{}
 	a, b := mustSubscribe(t, h, "jane"), mustSubscribe(t, h, "jane")
 	other := mustSubscribe(t, h, "sam")
-	ev := Event{Name: "call.incoming", Data: "x"}
-	if n := h.Publish("jane", ev); n != 2 {
-		t.Errorf("Publish reached %d streams, want 2", n)
+	if err := h.Publish(ctx, "jane", Event{Name: "call.incoming", Data: "x"}); err != nil {
+		t.Fatal(err)
 	}
+	want := Event{ID: 1, Name: "call.incoming", Data: json.RawMessage(`"x"`)}
 	for i, s := range []*Subscription{a, b} {
-		if diff := cmp.Diff(ev, <-s.C); diff != "" {
+		if diff := cmp.Diff(want, <-s.C); diff != "" {
 			t.Errorf("stream %d (-want +got):\n%s", i, diff)
 		}
 	}
 	if len(other.C) != 0 {
 		t.Error("another user's stream got the event")
 	}
-	// A stream that does not read loses events instead of blocking.
-	for range streamBuffer + 3 {
-		h.Publish("sam", ev)
+	// A stream that does not read is closed, with a reason, instead of
+	// blocking the sender or silently losing events; the others go on.
+	for range streamBuffer + 1 {
+		if err := h.Publish(ctx, "sam", Event{Name: "call.incoming", Data: "y"}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if len(other.C) != streamBuffer {
-		t.Errorf("slow stream holds %d events, want %d", len(other.C), streamBuffer)
+	select {
+	case <-other.Closed():
+	default:
+		t.Fatal("a stream that fell behind is still open")
+	}
+	if other.Reason() != ReasonSlow || h.Subscribers("sam") != 0 {
+		t.Errorf("slow stream: reason %q, %d subscribers left; want %q, 0", other.Reason(), h.Subscribers("sam"), ReasonSlow)
+	}
+	select {
+	case <-a.Closed():
+		t.Error("a stream that keeps up was closed")
+	default:
+	}
+}
+
+func TestLocalBrokerSince(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	b := &LocalBroker{Keep: 3, MaxAge: time.Minute, Now: func() time.Time { return now }}
+	for i := range 5 {
+		user := "jane"
+		if i == 2 {
+			user = "sam"
+		}
+		if err := b.Publish(ctx, user, "e", json.RawMessage(strconv.Itoa(i+1))); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(20 * time.Second)
+	}
+	ids := func(after uint64) []uint64 {
+		evs, err := b.Since(ctx, "jane", after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uint64
+		for _, ev := range evs {
+			out = append(out, ev.ID)
+		}
+		return out
+	}
+	// jane has 1, 2, 4, 5 (3 is sam's); at most 3 are kept, each for a
+	// minute: at 12:01:40, 1 is gone for space, 2 (12:00:20) for age.
+	tests := []struct {
+		after uint64
+		want  []uint64
+	}{
+		{after: 0, want: []uint64{4, 5}},
+		{after: 4, want: []uint64{5}},
+		{after: 5, want: nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, ids(tt.after)); diff != "" {
+			t.Errorf("Since(%d) (-want +got):\n%s", tt.after, diff)
+		}
 	}
 }
 

@@ -3,9 +3,13 @@ package notify
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,10 +20,12 @@ import (
 	"github.com/vidivo/vidivo"
 )
 
-// fakeFeed has pending events for "jane" and records deliveries.
+// fakeFeed has pending events for "jane" and records deliveries. Each
+// delivery first waits for gate, when set.
 type fakeFeed struct {
 	pending []Event
 	err     error
+	gate    chan struct{}
 
 	mu        sync.Mutex
 	delivered []string
@@ -33,9 +39,19 @@ func (f *fakeFeed) Pending(_ context.Context, userID string) ([]Event, error) {
 }
 
 func (f *fakeFeed) Delivered(_ context.Context, userID string, ev Event) {
+	if f.gate != nil {
+		<-f.gate
+	}
+	data, ok := ev.Data.(string)
+	if raw, isRaw := ev.Data.(json.RawMessage); isRaw {
+		ok = json.Unmarshal(raw, &data) == nil
+	}
+	if !ok {
+		panic(fmt.Sprintf("delivered data %#v", ev.Data))
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.delivered = append(f.delivered, userID+":"+ev.Data.(string))
+	f.delivered = append(f.delivered, userID+":"+data)
 }
 
 func (f *fakeFeed) deliveries() []string {
@@ -57,12 +73,16 @@ func serve(t *testing.T, st *Stream) *httptest.Server {
 	return srv
 }
 
-// open opens user's stream and returns a reader of its lines.
-func open(t *testing.T, srv *httptest.Server, user string) (*http.Response, *bufio.Reader) {
+// open opens user's stream and returns a reader of its lines. A
+// lastEventID other than "" is sent as the Last-Event-ID header.
+func open(t *testing.T, srv *httptest.Server, user string, lastEventID ...string) (*http.Response, *bufio.Reader) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"?u="+user, nil)
+	for _, id := range lastEventID {
+		req.Header.Set("Last-Event-ID", id)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -105,8 +125,10 @@ func TestStreamPendingLiveAndDelivered(t *testing.T) {
 	for hub.Subscribers("jane") == 0 {
 		time.Sleep(time.Millisecond)
 	}
-	hub.Publish("jane", Event{Name: "call.incoming", Data: "live"})
-	readUntil(t, r, `data: "live"`)
+	publish(t, hub, "jane", "live")
+	if diff := cmp.Diff([]string{"id: 1", "event: call.incoming", `data: "live"`}, readUntil(t, r, `data: "live"`)[1:]); diff != "" {
+		t.Errorf("live event (-want +got):\n%s", diff)
+	}
 	// Keep-alives come while nothing happens.
 	readUntil(t, r, ": ping")
 	if diff := cmp.Diff([]string{"jane:waiting", "jane:live"}, feed.deliveries()); diff != "" {
@@ -155,5 +177,100 @@ func TestStreamEndsWhenDone(t *testing.T) {
 			t.Fatal("the stream is still subscribed after Done closed")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// publish publishes a call.incoming event whose data is the string data.
+func publish(t *testing.T, hub *Hub, user, data string) {
+	t.Helper()
+	if err := hub.Publish(context.Background(), user, Event{Name: "call.incoming", Data: data}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitSubscribers waits until user has n streams open on hub.
+func waitSubscribers(t *testing.T, hub *Hub, user string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for hub.Subscribers(user) != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has %d streams open, want %d", user, hub.Subscribers(user), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestStreamReplaysAfterLastEventID: a stream that reconnects with the id
+// of the last event it saw gets what was published while it was away,
+// numbered, then live events; one without the header starts afresh.
+func TestStreamReplaysAfterLastEventID(t *testing.T) {
+	t.Parallel()
+	hub := &Hub{}
+	srv := serve(t, &Stream{Hub: hub, Feed: &fakeFeed{}})
+	resp, r := open(t, srv, "jane")
+	waitSubscribers(t, hub, "jane", 1)
+	publish(t, hub, "jane", "first")
+	readUntil(t, r, `data: "first"`)
+	resp.Body.Close()
+	waitSubscribers(t, hub, "jane", 0)
+	publish(t, hub, "jane", "missed")
+	publish(t, hub, "sam", "not jane's")
+	publish(t, hub, "jane", "missed too")
+
+	tests := []struct {
+		name        string
+		lastEventID string
+		want        []string
+	}{
+		{name: "reconnect", lastEventID: "1", want: []string{": connected", "",
+			"id: 2", "event: call.incoming", `data: "missed"`, "",
+			"id: 4", "event: call.incoming", `data: "missed too"`, "",
+			"id: 5", "event: call.incoming", `data: "live"`}},
+		{name: "up to date", lastEventID: "4", want: []string{": connected", "",
+			"id: 5", "event: call.incoming", `data: "live"`}},
+		{name: "not a number", lastEventID: "x", want: []string{": connected", "",
+			"id: 5", "event: call.incoming", `data: "live"`}},
+		{name: "fresh", want: []string{": connected", "",
+			"id: 5", "event: call.incoming", `data: "live"`}},
+	}
+	readers := make([]*bufio.Reader, len(tests))
+	for i, tt := range tests {
+		_, readers[i] = open(t, srv, "jane", tt.lastEventID)
+	}
+	waitSubscribers(t, hub, "jane", len(tests))
+	publish(t, hub, "jane", "live")
+	for i, tt := range tests {
+		if diff := cmp.Diff(tt.want, readUntil(t, readers[i], `data: "live"`)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+// TestStreamClosesSlowStream: a stream that falls behind by more than its
+// queue is ended with stream.closed naming the reason, not left open
+// with a gap.
+func TestStreamClosesSlowStream(t *testing.T) {
+	t.Parallel()
+	hub := &Hub{}
+	feed := &fakeFeed{gate: make(chan struct{})}
+	srv := serve(t, &Stream{Hub: hub, Feed: feed})
+	_, r := open(t, srv, "jane")
+	waitSubscribers(t, hub, "jane", 1)
+	// The first event holds the stream in Delivered; the next fill its
+	// queue, and one more overflows it.
+	for i := range streamBuffer + 2 {
+		publish(t, hub, "jane", strconv.Itoa(i))
+	}
+	waitSubscribers(t, hub, "jane", 0)
+	close(feed.gate)
+	lines := readUntil(t, r, "event: stream.closed")
+	if line, _ := r.ReadString('\n'); line != `data: {"reason":"slow"}`+"\n" {
+		t.Errorf("closing event's data = %q", line)
+	}
+	if _, err := io.ReadAll(r); err != nil {
+		t.Errorf("stream did not end cleanly after stream.closed: %v", err)
+	}
+	if n := strings.Count(strings.Join(lines, "\n"), "event: call.incoming"); n > streamBuffer+1 {
+		t.Errorf("%d events written before closing, want at most %d", n, streamBuffer+1)
 	}
 }
