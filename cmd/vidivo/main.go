@@ -16,6 +16,7 @@ const usage = `vidivo — paid video calls
 Usage:
   vidivo serve     run the HTTP API (creates the data dir, migrates, generates keys)
   vidivo migrate   apply database migrations and exit
+  vidivo backup <file>  copy the SQLite database to a new file while it is in use
   vidivo user create --email E --username U --role R [--display-name N] [--password-stdin]
   vidivo user promote [--role admin] <email or username>
   vidivo version   print the version (also --version)
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdMigrate(ctx, args[1:], e)
 	case "user":
 		err = cmdUser(ctx, args[1:], e)
+	case "backup":
+		err = cmdBackup(ctx, args[1:], e)
 	case "version", "--version", "-version":
 		err = cmdVersion(args[1:], e)
 	case "help", "-h", "--help":
