@@ -21,7 +21,6 @@ import (
 	"github.com/vidivo/vidivo/booking"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/jobs"
-	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/signal"
 	"github.com/vidivo/vidivo/sqldb"
@@ -144,7 +143,11 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	hub := &notify.Hub{}
+	hub, stopNotify, err := startNotify(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer stopNotify()
 	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, PlatformFeePercent: c.PlatformFeePercent,
 		Logger: logger, Metrics: calls.NewMetrics()}
 	runner, err := startJobs(ctx, engine, pool, callSvc, logger)
