@@ -17,9 +17,12 @@ type Ringer = calls.Ringer
 // events for the signed-in user. A host gets call.incoming for every guest
 // waiting on them — those already waiting when the stream opens, and new
 // ones as they join. Writing the event to the host is what moves a call to
-// ringing. A user may have notify.Hub.Max streams open at once; one more
-// is refused with rate_limited. The stream itself is notify.Stream fed by
-// the calls service, as the host's dashboard page serves it too.
+// ringing. Published events carry an id, and a stream that reconnects
+// with Last-Event-ID first gets what it missed, from any instance of a
+// fleet; one that falls behind ends with stream.closed. A user may have
+// notify.Hub.Max streams open at once; one more is refused with
+// rate_limited. The stream itself is notify.Stream fed by the calls
+// service, as the host's dashboard page serves it too.
 func (s *Server) handleNotificationStream(w http.ResponseWriter, r *http.Request) error {
 	st := notify.Stream{Hub: s.Notify, Feed: s.Calls.Feed(), Done: s.streamsDone}
 	return st.Serve(w, r, CallerFrom(r.Context()).Subject)
