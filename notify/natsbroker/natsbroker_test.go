@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,7 +52,7 @@ func (f *recordFeed) deliveries() []string {
 }
 
 // fleet starts n instances on one stream of their own, deleted at the end.
-func fleet(t *testing.T, n int) []*instance {
+func fleet(t testing.TB, n int) []*instance {
 	t.Helper()
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
@@ -95,7 +96,7 @@ func fleet(t *testing.T, n int) []*instance {
 
 // open opens user's stream on in, with Last-Event-ID when lastID isn't
 // "", and waits until it is subscribed.
-func (in *instance) open(t *testing.T, user, lastID string) (*http.Response, *bufio.Reader) {
+func (in *instance) open(t testing.TB, user, lastID string) (*http.Response, *bufio.Reader) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -117,7 +118,7 @@ func (in *instance) open(t *testing.T, user, lastID string) (*http.Response, *bu
 
 // next reads the next event's lines (id, event, data), skipping blanks
 // and comments.
-func next(t *testing.T, r *bufio.Reader) []string {
+func next(t testing.TB, r *bufio.Reader) []string {
 	t.Helper()
 	var lines []string
 	for {
@@ -136,7 +137,7 @@ func next(t *testing.T, r *bufio.Reader) []string {
 	}
 }
 
-func publish(t *testing.T, hub *notify.Hub, user, data string) {
+func publish(t testing.TB, hub *notify.Hub, user, data string) {
 	t.Helper()
 	if err := hub.Publish(context.Background(), user, notify.Event{Name: "call.incoming", Data: data}); err != nil {
 		t.Fatal(err)
@@ -233,4 +234,22 @@ func TestSubjectRoundTrip(t *testing.T) {
 	if _, ok := b.user("vidivo.other.x"); ok {
 		t.Error("a subject outside the prefix was taken for a user")
 	}
+}
+
+// BenchmarkAcrossInstances times one event from Publish on instance B to
+// its data line read from a stream served by instance A, through real
+// NATS: the fleet's share of a ring. It reports p50 and p99.
+func BenchmarkAcrossInstances(b *testing.B) {
+	in := fleet(b, 2)
+	_, onA := in[0].open(b, "jane", "")
+	var ds []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		publish(b, in[1].hub, "jane", "ring")
+		next(b, onA)
+		ds = append(ds, time.Since(t0))
+	}
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(ds[min(len(ds)-1, len(ds)*99/100)].Microseconds()), "p99-µs")
 }
