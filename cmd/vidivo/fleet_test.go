@@ -68,6 +68,10 @@ func TestFleetKilledInstanceAnnouncedGone(t *testing.T) {
 		guest.expect(ctx, t, signaling.TypePeerJoined, c.hostID)
 		host.expect(ctx, t, signaling.TypePeerJoined, c.guestID)
 
+		// Mid-call: after A's heartbeats have run a while, at a moment
+		// that moves through the heartbeat's phase from one kill to the
+		// next.
+		time.Sleep(2500*time.Millisecond + time.Duration(i)*300*time.Millisecond%(2*time.Second))
 		if err := a.cmd.Process.Kill(); err != nil { // SIGKILL
 			t.Fatal(err)
 		}
@@ -81,8 +85,11 @@ func TestFleetKilledInstanceAnnouncedGone(t *testing.T) {
 		calls = append(calls, killed{c.id, c.hostAccess, host})
 	}
 	slices.Sort(took)
-	t.Logf("kill -9 → peer_left over %d kills: min %v, median %v, max %v", len(took),
-		took[0].Round(10*time.Millisecond), took[len(took)/2].Round(10*time.Millisecond), took[len(took)-1].Round(10*time.Millisecond))
+	for i := range took {
+		took[i] = took[i].Round(10 * time.Millisecond)
+	}
+	t.Logf("kill -9 → peer_left over %d kills: min %v, median %v, max %v; all %v",
+		len(took), took[0], took[len(took)/2], took[len(took)-1], took)
 
 	// After the grace B ends each call as timed out: the server closes the
 	// host's socket, the call is completed and its hold settled once.
