@@ -142,3 +142,19 @@ func TestSharedFailsOpen(t *testing.T) {
 // testTimeout bounds the store's calls in tests: long, so that a busy test
 // machine never makes a limiter fail open where a test expects a refusal.
 const testTimeout = time.Minute
+
+// BenchmarkSharedAllow measures one shared check (one statement) per
+// engine, over 1000 keys.
+func BenchmarkSharedAllow(b *testing.B) {
+	for _, engine := range sqldbtest.Engines() {
+		b.Run(engine, func(b *testing.B) {
+			db := sqldbtest.New(b, engine)
+			l := ratelimit.NewShared(1_000_000, time.Now, ratelimit.Shared{Store: db, Name: "bench", Timeout: testTimeout})
+			i := 0
+			for b.Loop() {
+				l.Allow("key" + strconv.Itoa(i%1000))
+				i++
+			}
+		})
+	}
+}
