@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,6 +69,36 @@ func TestSharedSpentElsewhere(t *testing.T) {
 			}
 			if ok, _ := b.Allow("someone else"); !ok {
 				t.Error("another key was refused")
+			}
+		})
+	}
+}
+
+// TestSharedConcurrent: instances racing for one key's budget never take
+// more than it holds, nor less: the check and the spend are one statement.
+func TestSharedConcurrent(t *testing.T) {
+	t.Parallel()
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			db := sqldbtest.New(t, engine)
+			clk := newClock() // stopped: nothing refills during the race
+			const budget, workers, each = 50, 16, 10
+			var allowed atomic.Int64
+			var wg sync.WaitGroup
+			for range workers { // an instance each
+				l := ratelimit.NewShared(budget, clk.Now, ratelimit.Shared{Store: db, Name: "race", Timeout: testTimeout})
+				wg.Go(func() {
+					for range each {
+						if ok, _ := l.Allow("contested"); ok {
+							allowed.Add(1)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if n := allowed.Load(); n != budget {
+				t.Errorf("%d of %d requests allowed, want the budget, %d", n, workers*each, budget)
 			}
 		})
 	}
