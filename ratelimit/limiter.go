@@ -106,8 +106,9 @@ func (l *Limiter) maybeSweep(t time.Time) {
 	}
 }
 
-// Len returns the number of keys currently tracked. Keys are forgotten once
-// their bucket has refilled, checked at most once a minute of clock time.
+// Len returns the number of keys currently tracked in memory. Keys are
+// forgotten once their bucket has refilled, checked at most once a minute
+// of clock time. A shared Limiter keeps none (its Store prunes alike).
 func (l *Limiter) Len() int {
 	if l.unlimited() {
 		return 0
