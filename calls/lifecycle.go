@@ -97,12 +97,11 @@ func (s *Service) end(ctx context.Context, c *vidivo.Call, reason string, at tim
 	if c.Status == vidivo.CallActive && at.After(paidUntil(c)) {
 		at = paidUntil(c) // a call never runs past what is held
 	}
+	seconds := billedSeconds(c, at)
 	if err := c.End(reason, at); err != nil {
 		return nil, err
 	}
-	if c.ActiveAt != nil && at.After(*c.ActiveAt) {
-		c.DurationSeconds = billing.DurationSeconds(at.Sub(*c.ActiveAt))
-	}
+	c.DurationSeconds = seconds
 	c.BilledMinutes = billing.BilledMinutes(c.DurationSeconds)
 	split := billing.SplitTotal(billing.Total(c.Rate, c.BilledMinutes), holds)
 	c.TotalCharged = billing.Total(c.Rate, c.BilledMinutes) - split.Shortfall

@@ -7,7 +7,6 @@ import (
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/billing"
-	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
 )
@@ -70,30 +69,12 @@ func (s *Server) newCallState(c *vidivo.Call, role string, now time.Time) callSt
 		st.ElapsedSeconds, st.BilledMinutes, st.Cost = c.DurationSeconds, c.BilledMinutes, c.TotalCharged.String()
 		st.HeldAmount = vidivo.Money(0).String()
 	case c.Status == vidivo.CallActive && c.ActiveAt != nil:
-		paidUntil := billing.WindowEnd(*c.ActiveAt, c.WindowMinutes, c.Windows-1)
-		until := now
-		if until.After(paidUntil) {
-			until = paidUntil
-		}
-		if until.After(*c.ActiveAt) {
-			st.ElapsedSeconds = billing.DurationSeconds(until.Sub(*c.ActiveAt))
-		}
-		st.BilledMinutes = billing.BilledMinutes(st.ElapsedSeconds)
-		st.Cost = billing.Total(c.Rate, st.BilledMinutes).String()
-		next := paidUntil.Add(-s.renewLead())
-		in := int64(next.Sub(now) / time.Second)
-		st.PaidUntil, st.NextHoldAt, st.NextHoldIn = stamp(paidUntil), stamp(next), &in
+		m := s.Calls.Meter(c, now)
+		st.ElapsedSeconds, st.BilledMinutes, st.Cost = m.Seconds, m.BilledMinutes, m.Cost.String()
+		in := int64(m.NextHoldAt.Sub(now) / time.Second)
+		st.PaidUntil, st.NextHoldAt, st.NextHoldIn = stamp(m.PaidUntil), stamp(m.NextHoldAt), &in
 	}
 	return st
-}
-
-// renewLead is how long before a window ends the calls service holds the
-// next one.
-func (s *Server) renewLead() time.Duration {
-	if s.Calls != nil && s.Calls.RenewLead > 0 {
-		return s.Calls.RenewLead
-	}
-	return calls.DefaultRenewLead
 }
 
 func (s *Server) handleCallState(w http.ResponseWriter, r *http.Request) {
