@@ -3,6 +3,7 @@ package vidivo
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes users see. Each maps to one HTTP status in the api package and
@@ -87,4 +88,32 @@ func ErrorDetails(err error) []FieldError {
 		return e.Details
 	}
 	return nil
+}
+
+// httpStatus maps each error code to its HTTP status: the API and the
+// pages answer alike. It is the only place this mapping lives.
+var httpStatus = map[string]int{
+	EVALIDATION:         http.StatusBadRequest,
+	EUNAUTHORIZED:       http.StatusUnauthorized,
+	ESTRIPE:             http.StatusPaymentRequired,
+	EPAYMENTFAILED:      http.StatusPaymentRequired,
+	ESTRIPENOTCONNECTED: http.StatusPaymentRequired,
+	EFORBIDDEN:          http.StatusForbidden,
+	ENOTFOUND:           http.StatusNotFound,
+	EMETHODNOTALLOWED:   http.StatusMethodNotAllowed,
+	ECONFLICT:           http.StatusConflict,
+	ELINKEXPIRED:        http.StatusGone,
+	ELINKEXHAUSTED:      http.StatusGone,
+	EPAYLOADTOOLARGE:    http.StatusRequestEntityTooLarge,
+	EUNSUPPORTEDMEDIA:   http.StatusUnsupportedMediaType,
+	ERATELIMITED:        http.StatusTooManyRequests,
+	EINTERNAL:           http.StatusInternalServerError,
+}
+
+// HTTPStatus is the HTTP status of an error code; anything unknown is 500.
+func HTTPStatus(code string) int {
+	if status, ok := httpStatus[code]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
 }

@@ -7,26 +7,6 @@ import (
 	"github.com/vidivo/vidivo"
 )
 
-// statusOf maps each error code to its HTTP status. It is the only place
-// this mapping lives.
-var statusOf = map[string]int{
-	vidivo.EVALIDATION:         http.StatusBadRequest,
-	vidivo.EUNAUTHORIZED:       http.StatusUnauthorized,
-	vidivo.ESTRIPE:             http.StatusPaymentRequired,
-	vidivo.EPAYMENTFAILED:      http.StatusPaymentRequired,
-	vidivo.ESTRIPENOTCONNECTED: http.StatusPaymentRequired,
-	vidivo.EFORBIDDEN:          http.StatusForbidden,
-	vidivo.ENOTFOUND:           http.StatusNotFound,
-	vidivo.EMETHODNOTALLOWED:   http.StatusMethodNotAllowed,
-	vidivo.ECONFLICT:           http.StatusConflict,
-	vidivo.ELINKEXPIRED:        http.StatusGone,
-	vidivo.ELINKEXHAUSTED:      http.StatusGone,
-	vidivo.EPAYLOADTOOLARGE:    http.StatusRequestEntityTooLarge,
-	vidivo.EUNSUPPORTEDMEDIA:   http.StatusUnsupportedMediaType,
-	vidivo.ERATELIMITED:        http.StatusTooManyRequests,
-	vidivo.EINTERNAL:           http.StatusInternalServerError,
-}
-
 // errorBody is the documented error envelope.
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -42,10 +22,7 @@ type errorDetail struct {
 // logged with the request id and shown to the user only as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := vidivo.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := vidivo.HTTPStatus(code)
 	switch code {
 	case vidivo.EINTERNAL:
 		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)

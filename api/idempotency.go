@@ -61,7 +61,7 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, scope string
 			}
 			return err
 		}
-		res = result{status: statusOf[vidivo.ErrorCode(err)], body: errorBodyOf(err)}
+		res = result{status: vidivo.HTTPStatus(vidivo.ErrorCode(err)), body: errorBodyOf(err)}
 	}
 	body, merr := json.Marshal(res.body)
 	if merr != nil {

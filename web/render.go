@@ -150,34 +150,8 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	s.render(w, r, status, "error", view{Title: ev.Heading, User: s.optionalUser(w, r), Data: ev})
 }
 
-// statusOf maps an error code to its HTTP status, as the API does.
-func statusOf(code string) int {
-	switch code {
-	case vidivo.EVALIDATION:
-		return http.StatusBadRequest
-	case vidivo.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case vidivo.ESTRIPE, vidivo.EPAYMENTFAILED, vidivo.ESTRIPENOTCONNECTED:
-		return http.StatusPaymentRequired
-	case vidivo.EFORBIDDEN:
-		return http.StatusForbidden
-	case vidivo.ENOTFOUND:
-		return http.StatusNotFound
-	case vidivo.EMETHODNOTALLOWED:
-		return http.StatusMethodNotAllowed
-	case vidivo.ECONFLICT:
-		return http.StatusConflict
-	case vidivo.ELINKEXPIRED, vidivo.ELINKEXHAUSTED:
-		return http.StatusGone
-	case vidivo.EPAYLOADTOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case vidivo.EUNSUPPORTEDMEDIA:
-		return http.StatusUnsupportedMediaType
-	case vidivo.ERATELIMITED:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is an error code's HTTP status, as the API answers it.
+func statusOf(code string) int { return vidivo.HTTPStatus(code) }
 
 func headingOf(status int) string {
 	switch status {
