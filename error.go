@@ -6,7 +6,7 @@ import (
 	"net/http"
 )
 
-// Error codes users see. Each maps to one HTTP status in the api package and
+// Error codes users see. Each maps to one HTTP status (HTTPStatus) and
 // to one WebSocket close code in the signaling package; nothing else leaks.
 const (
 	EVALIDATION         = "validation_error"
