@@ -80,6 +80,10 @@ type Server struct {
 	// Logger receives the access log and internal errors; nil means
 	// slog.Default(). Wrap its handler in LogHandler to get request ids.
 	Logger *slog.Logger
+	// @anchor fields ACCOUNTS
+	// @anchor fields EVENTS
+	// @anchor fields WEBHOOKS
+	// @anchor fields SSO
 
 	mux     *http.ServeMux
 	metrics *metrics
@@ -182,6 +186,10 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/user_availability_schedules", s.public(s.handle(s.handleUserAvailabilitySchedules)))
 	m.Handle("GET /v1/user_availability_schedules/{id}", s.public(s.handle(s.handleUserAvailabilityScheduleGet)))
 	m.Handle("GET /v1/user_busy_times", s.public(s.handle(s.handleUserBusyTimes)))
+	// @anchor routes ACCOUNTS
+	// @anchor routes EVENTS
+	// @anchor routes WEBHOOKS
+	// @anchor routes SSO
 	if s.Signal != nil {
 		m.Handle("GET /signal/ws", s.Signal)
 	}

@@ -153,6 +153,10 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Payouts:     db,
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: PublicURL, Now: clock.Now},
 		EventTypes:  db,
+		// @anchor fields ACCOUNTS
+		// @anchor fields EVENTS
+		// @anchor fields WEBHOOKS
+		// @anchor fields SSO
 	}
 	srv.Routes()
 	hs := httptest.NewServer(srv)

@@ -194,6 +194,10 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Payouts:     db,
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: c.PublicURL},
 		EventTypes:  db,
+		// @anchor fields ACCOUNTS
+		// @anchor fields EVENTS
+		// @anchor fields WEBHOOKS
+		// @anchor fields SSO
 	}
 	srv.TrustedProxies = c.TrustedProxies
 	// Only the scheduling widget's pages may be framed, and only by the
