@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -15,39 +14,6 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
-
-// newBrowser starts a headless chromium with a fake camera and microphone,
-// as the browser tests do (cmd/vidivo/browser_test.go). Its contexts live
-// until cancel.
-func newBrowser(chromium, dataDir string) (context.Context, context.CancelFunc, error) {
-	if _, err := os.Stat(chromium); err != nil {
-		return nil, nil, fmt.Errorf("no chromium at %s (apt-get install chromium): %w", chromium, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		chromedp.UserDataDir(dataDir),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	if err := chromedp.Do(ctx); err != nil {
-		cancel()
-		cancelAlloc()
-		return nil, nil, fmt.Errorf("start chromium: %w", err)
-	}
-	return ctx, func() { cancel(); cancelAlloc() }, nil
-}
 
 // newTab opens a tab in a browser context of its own (its own cookies)
 // with the probe installed in every document it loads.

@@ -33,11 +33,13 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/vidivo/vidivo/headless"
 )
 
 func main() {
 	bin := flag.String("bin", "", "the vidivo binary to run (run.sh builds it)")
-	chromium := flag.String("chromium", "/usr/bin/chromium", "the browser")
+	chromium := flag.String("chromium", headless.Chromium, "the browser")
 	calls := flag.Int("calls", 20, "measured calls per ICE policy")
 	warmup := flag.Int("warmup", 1, "calls before the measured ones, not counted (the browser's first WebRTC set-up)")
 	policies := flag.String("policies", "relay,all", `ICE policies to run, each with its own server: "relay" (TURN only) and/or "all"`)
@@ -82,7 +84,7 @@ func runPolicy(bin, chromium, work, icePolicy string, warmup, calls int) ([]samp
 		return nil, nil, err
 	}
 	defer srv.stop()
-	browser, closeBrowser, err := newBrowser(chromium, filepath.Join(work, "chromium-"+icePolicy))
+	browser, closeBrowser, err := headless.Start(chromium, filepath.Join(work, "chromium-"+icePolicy))
 	if err != nil {
 		return nil, nil, err
 	}

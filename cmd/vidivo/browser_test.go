@@ -15,15 +15,14 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
+
+	"github.com/vidivo/vidivo/headless"
 )
 
 // The browser tests drive Debian's chromium (the package "chromium"; .ci/run
 // installs it) against the real binary, with a fake camera and microphone.
 // They find controls as screen readers do, by role and accessible name, so
 // the names are part of what they test.
-
-// chromiumPath is where Debian installs chromium.
-const chromiumPath = "/usr/bin/chromium"
 
 // browserTimeout bounds one browser test.
 const browserTimeout = 90 * time.Second
@@ -52,34 +51,11 @@ func startPublicInstance(ctx context.Context, t *testing.T, env ...string) *serv
 // browser context (its own cookies), like two people on two machines.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser tests need Debian's chromium at %s (apt-get install chromium; .ci/run does): %v", chromiumPath, err)
+	ctx, cancel, err := headless.Start(headless.Chromium, t.TempDir())
+	if err != nil {
+		t.Fatalf("the browser tests need Debian's chromium: %v", err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), // CI runs as root
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("use-fake-device-for-media-stream", true),
-		chromedp.Flag("use-fake-ui-for-media-stream", true),
-		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
-		// Full-page screenshots drop the scrollbar but keep its width off
-		// the picture, cutting the right edge: no scrollbars.
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	// The first Run starts the browser; it lives as long as ctx.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	t.Cleanup(cancel)
 	return ctx
 }
 
