@@ -110,8 +110,9 @@ const (
 	InvitationPending  InvitationStatus = "pending"
 	InvitationAccepted InvitationStatus = "accepted"
 	InvitationRevoked  InvitationStatus = "revoked"
-	// InvitationExpired is never stored: a pending invitation past its
-	// ExpiresAt is shown as expired (see Invitation.StatusAt).
+	// InvitationExpired: a pending invitation past its ExpiresAt is
+	// shown as expired (see Invitation.StatusAt), and stored so when the
+	// email is invited again.
 	InvitationExpired InvitationStatus = "expired"
 )
 
