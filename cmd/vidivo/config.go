@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vidivo/vidivo/turn"
 )
@@ -46,6 +47,13 @@ type config struct {
 	NATSURL            string
 	AllowedOrigins     []string
 
+	// PeerGrace is how long a participant may be gone from a call's
+	// signaling before the call ends as timed out.
+	PeerGrace time.Duration
+	// RenewLead is how long before the held time runs out the next
+	// billing window's hold is placed.
+	RenewLead time.Duration
+
 	// TURNAllowPeers are internal ranges the TURN relay may reach anyway.
 	TURNAllowPeers []netip.Prefix
 	// TURNUserQuota is the live TURN allocations per participant; 0 is
@@ -62,6 +70,10 @@ type config struct {
 	// (the /embed/ pages); none means no page may be framed.
 	EmbedOrigins []string
 }
+
+// minRenewLead leaves a renewal room for the queue's scheduling delay
+// and a retry before the held time runs out.
+const minRenewLead = 10 * time.Second
 
 // defaultMetricsAddr keeps /metrics on loopback. Not 9090: that is the
 // Prometheus server's own port, often on the same box.
@@ -89,6 +101,8 @@ var settings = []setting{
 	{"VIDIVO_STRIPE_PUBLISHABLE_KEY", "stripe-publishable-key", "", "Stripe publishable key (pk_…) with which the join page collects cards in the browser (stripe gateway)"},
 	{"VIDIVO_PLATFORM_FEE_PERCENT", "platform-fee-percent", "0", "platform's share of each capture, in whole percent (0-100)"},
 	{"VIDIVO_NATS_URL", "nats-url", "", "NATS server that carries signaling between instances; default: in-process (one instance)"},
+	{"VIDIVO_PEER_GRACE", "peer-grace", "60s", "how long a participant may be gone from a call's signaling (dropped, or on an instance that died) before the call ends as timed out"},
+	{"VIDIVO_RENEW_LEAD", "renew-lead", "1m", "how long before the held time runs out the next billing window's hold is placed (at least 10s); longer than a window holds more than one window ahead"},
 	{"VIDIVO_ALLOWED_ORIGINS", "allowed-origins", "", "comma-separated extra Origins allowed to open signaling WebSockets; the public URL always is"},
 	{"VIDIVO_TURN_ADDR", "turn-addr", ":3478", `embedded TURN server address (UDP and TCP); "off" disables it`},
 	{"VIDIVO_TURN_PUBLIC_IP", "turn-public-ip", "", "relay address the embedded TURN server gives peers; default: 127.0.0.1 when the TURN address or the public URL is on loopback, else the TURN address or the default route's address"},
@@ -169,6 +183,12 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string, only ...string
 			return nil, fmt.Errorf(`ICE policy must be "all" or "relay", got %q`, c.ICEPolicy)
 		}
 		c.TURNAddr, c.TURNPublicIP, c.NATSURL = val["turn-addr"], val["turn-public-ip"], val["nats-url"]
+		if c.PeerGrace, err = time.ParseDuration(val["peer-grace"]); err != nil || c.PeerGrace < time.Second {
+			return nil, fmt.Errorf("peer grace must be a duration of at least 1s (60s, 2m), got %q", val["peer-grace"])
+		}
+		if c.RenewLead, err = time.ParseDuration(val["renew-lead"]); err != nil || c.RenewLead < minRenewLead {
+			return nil, fmt.Errorf("renew lead must be a duration of at least %v (1m, 90s), got %q", minRenewLead, val["renew-lead"])
+		}
 		c.AllowedOrigins = []string{c.PublicURL}
 		for _, o := range strings.Split(val["allowed-origins"], ",") {
 			if o = strings.TrimRight(strings.TrimSpace(o), "/"); o != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"slices"
@@ -23,9 +24,9 @@ import (
 // announced gone (issue 14: aim ≤ 10 s; the default PresenceTTL is 6 s).
 const goneBound = 10 * time.Second
 
-// peerGoneGrace is the signaling Hub's default Grace: how long after
-// peer_left the call ends as timed out.
-const peerGoneGrace = 60 * time.Second
+// peerGoneGrace is the fleet tests' VIDIVO_PEER_GRACE (60 s by default):
+// how long after peer_left the call ends as timed out.
+const peerGoneGrace = 3 * time.Second
 
 // TestFleetKilledInstanceAnnouncedGone runs the guest's instance A and the
 // host's instance B on one database, linked by NATS; mid-call A is killed
@@ -47,7 +48,7 @@ func TestFleetKilledInstanceAnnouncedGone(t *testing.T) {
 		t.Fatalf("NATS is not reachable at %s: %v", natsTestURL, err)
 	}
 	nc.Close()
-	env := []string{"VIDIVO_NATS_URL=" + natsTestURL}
+	env := []string{"VIDIVO_NATS_URL=" + natsTestURL, "VIDIVO_PEER_GRACE=" + peerGoneGrace.String()}
 	if os.Getenv(sqldbtest.EnvPostgres) != "" {
 		env = append(env, "VIDIVO_DATABASE_URL="+sqldbtest.URL(t, "postgres"))
 	}
@@ -249,5 +250,53 @@ func (fs *fleetSocket) closedByEnd(ctx context.Context, t *testing.T) {
 	var ce websocket.CloseError
 	if !errors.As(fs.err, &ce) || ce.Code != websocket.StatusNormalClosure || !strings.Contains(ce.Reason, "call ended") {
 		t.Errorf("host's socket ended with %v, want 1000 saying the call ended", fs.err)
+	}
+}
+
+// TestPeerGraceAndRenewLeadSettings: VIDIVO_PEER_GRACE and
+// VIDIVO_RENEW_LEAD (and their flags) are durations with sensible floors;
+// anything else is refused at start.
+func TestPeerGraceAndRenewLeadSettings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		env       map[string]string
+		args      []string
+		wantGrace time.Duration
+		wantLead  time.Duration
+		wantErr   string
+	}{
+		{name: "defaults", wantGrace: time.Minute, wantLead: time.Minute},
+		{name: "env", env: map[string]string{"VIDIVO_PEER_GRACE": "5s", "VIDIVO_RENEW_LEAD": "165s"}, wantGrace: 5 * time.Second, wantLead: 165 * time.Second},
+		{name: "flags win", env: map[string]string{"VIDIVO_PEER_GRACE": "5s"}, args: []string{"--peer-grace", "2m", "--renew-lead", "10s"},
+			wantGrace: 2 * time.Minute, wantLead: 10 * time.Second},
+		{name: "grace not a duration", env: map[string]string{"VIDIVO_PEER_GRACE": "60"}, wantErr: "peer grace"},
+		{name: "grace too short", env: map[string]string{"VIDIVO_PEER_GRACE": "500ms"}, wantErr: "peer grace"},
+		{name: "grace negative", env: map[string]string{"VIDIVO_PEER_GRACE": "-1m"}, wantErr: "peer grace"},
+		{name: "lead too short", env: map[string]string{"VIDIVO_RENEW_LEAD": "9s"}, wantErr: "renew lead"},
+		{name: "lead not a duration", env: map[string]string{"VIDIVO_RENEW_LEAD": "soon"}, wantErr: "renew lead"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			build := registerConfig(fs, func(k string) string { return tt.env[k] })
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			c, err := build()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.PeerGrace != tt.wantGrace || c.RenewLead != tt.wantLead {
+				t.Errorf("grace %v, lead %v; want %v, %v", c.PeerGrace, c.RenewLead, tt.wantGrace, tt.wantLead)
+			}
+		})
 	}
 }

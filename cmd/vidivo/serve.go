@@ -149,7 +149,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	}
 	defer stopNotify()
 	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, PlatformFeePercent: c.PlatformFeePercent,
-		Logger: logger, Metrics: calls.NewMetrics()}
+		RenewLead: c.RenewLead, Logger: logger, Metrics: calls.NewMetrics()}
 	runner, err := startJobs(ctx, engine, pool, callSvc, logger)
 	if err != nil {
 		return err
@@ -195,6 +195,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: c.PublicURL},
 		EventTypes:  db,
 		// @anchor fields ACCOUNTS
+		Events: &booking.Events{Store: db, PublicURL: c.PublicURL},
 		// @anchor fields EVENTS
 		// @anchor fields WEBHOOKS
 		// @anchor fields SSO
@@ -292,7 +293,7 @@ func startSignaling(c *config, minter *token.SignalingMinter, svc *calls.Service
 		broker = signaling.NewNATSBroker(nc)
 	}
 	hub := signaling.New(signaling.Config{
-		Tokens: minter, Broker: broker, Origins: c.AllowedOrigins, Events: svc, Logger: logger,
+		Tokens: minter, Broker: broker, Origins: c.AllowedOrigins, Events: svc, Logger: logger, Grace: c.PeerGrace,
 		Admit: func(ctx context.Context, s token.Signaling) error { return svc.AdmitSignal(ctx, s.CallID) },
 	})
 	stop := func() {
