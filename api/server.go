@@ -81,6 +81,8 @@ type Server struct {
 	// slog.Default(). Wrap its handler in LogHandler to get request ids.
 	Logger *slog.Logger
 	// @anchor fields ACCOUNTS
+	// Events serves bookings as scheduled events and invitees.
+	Events *booking.Events
 	// @anchor fields EVENTS
 	// @anchor fields WEBHOOKS
 	// @anchor fields SSO
@@ -187,6 +189,10 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/user_availability_schedules/{id}", s.public(s.handle(s.handleUserAvailabilityScheduleGet)))
 	m.Handle("GET /v1/user_busy_times", s.public(s.handle(s.handleUserBusyTimes)))
 	// @anchor routes ACCOUNTS
+	m.Handle("GET /v1/scheduled_events", s.authed(s.handleScheduledEventList, accountRoles...))
+	m.Handle("GET /v1/scheduled_events/{uuid}", s.authed(s.handleScheduledEventGet, accountRoles...))
+	m.Handle("GET /v1/scheduled_events/{uuid}/invitees", s.authed(s.handleInviteeList, accountRoles...))
+	m.Handle("GET /v1/scheduled_events/{uuid}/invitees/{invitee_uuid}", s.authed(s.handleInviteeGet, accountRoles...))
 	// @anchor routes EVENTS
 	// @anchor routes WEBHOOKS
 	// @anchor routes SSO

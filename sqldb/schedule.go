@@ -148,7 +148,10 @@ func (db *DB) Reschedule(ctx context.Context, oldID, by string, next *vidivo.Sch
 			return err
 		}
 		next.Sequence = old.Sequence + 1
-		return db.book(ctx, tx, next, lim)
+		if err := db.book(ctx, tx, next, lim); err != nil {
+			return err
+		}
+		return db.linkReschedule(ctx, tx, old.ID, next.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("sqldb: reschedule: %w", err)
