@@ -170,9 +170,10 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 // accountRoles are the roles of real accounts (not call-scoped guests).
 var accountRoles = []vidivo.Role{vidivo.RoleClient, vidivo.RoleHost, vidivo.RoleAdmin}
 
-// authed requires a valid access token whose caller has one of roles
-// (admins pass any account-role check); with no roles, any valid token,
-// guest tokens included, is enough. The caller is in the request context.
+// authed requires a valid access token or personal access token whose
+// caller has one of roles (admins pass any account-role check); with no
+// roles, any valid token, guest tokens included, is enough. The caller is
+// in the request context.
 func (s *Server) authed(h handlerFunc, roles ...vidivo.Role) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		tok, ok := bearerToken(r)
@@ -180,7 +181,9 @@ func (s *Server) authed(h handlerFunc, roles ...vidivo.Role) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vidivo"`)
 			return vidivo.Errorf(vidivo.EUNAUTHORIZED, "missing bearer token")
 		}
-		c, err := s.Auth.Authenticate(tok)
+		// A personal access token is looked up in the store, so this uses
+		// the request's context.
+		c, err := s.Auth.AuthenticateContext(r.Context(), tok)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="vidivo", error="invalid_token"`)
 			return err

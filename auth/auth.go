@@ -1,5 +1,6 @@
 // Package auth runs accounts' sign-up, log-in and sessions: it checks
-// passwords, issues access tokens and rotates refresh tokens.
+// passwords, issues access tokens, rotates refresh tokens and issues and
+// checks personal access tokens.
 package auth
 
 import (
@@ -23,6 +24,10 @@ type Service struct {
 	// RefreshTTL is the lifetime of a refresh token; zero means
 	// DefaultRefreshTTL.
 	RefreshTTL time.Duration
+	// PATStore keeps personal access tokens; nil means Users when it keeps
+	// them too (the SQL store does), so every service built on one store
+	// accepts them.
+	PATStore vidivo.PATStore
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -134,8 +139,19 @@ func (s *Service) Logout(ctx context.Context, caller vidivo.Caller, plain string
 	return s.Users.RevokeRefreshToken(ctx, token.HashRefresh(plain), caller.Subject)
 }
 
-// Authenticate verifies an access token and returns its caller.
+// Authenticate verifies an access token or a personal access token and
+// returns its caller, for callers without a request's context.
 func (s *Service) Authenticate(tok string) (vidivo.Caller, error) {
+	return s.AuthenticateContext(context.Background(), tok)
+}
+
+// AuthenticateContext verifies a bearer token: a personal access token
+// (by its prefix) acts with its owner's current role; anything else must
+// be a signed access token. Every failure is EUNAUTHORIZED.
+func (s *Service) AuthenticateContext(ctx context.Context, tok string) (vidivo.Caller, error) {
+	if IsPAT(tok) {
+		return s.authenticatePAT(ctx, tok)
+	}
 	return s.Tokens.Verify(tok)
 }
 
