@@ -42,8 +42,8 @@ func (r *run) killer(ctx, stop context.Context) {
 		if r.cfg.mode != "" {
 			mode = r.cfg.mode
 		}
-		r.faultOnce(ctx, stop, mode)
-		r.restart(ctx, r.downtime())
+		victim := r.faultOnce(ctx, stop, mode)
+		r.restart(ctx, r.downtime(), victim)
 	}
 }
 
@@ -52,9 +52,9 @@ func (r *run) watchCrash(stop context.Context, d time.Duration) {
 	end := time.Now().Add(d)
 	for time.Now().Before(end) && stop.Err() == nil {
 		sleep(stop, min(time.Until(end), 200*time.Millisecond))
-		if r.srv.exitedOnItsOwn() {
-			r.logf("the server exited by itself (see %s); starting it again", r.srv.logPath)
-			r.restart(context.Background(), 0)
+		if m := r.fl.crashed(); m != nil {
+			r.logf("%s exited by itself (see %s); starting it again", m.name, m.logPath)
+			r.restart(context.Background(), 0, m)
 		}
 	}
 }
@@ -86,7 +86,10 @@ func (r *run) downtime() time.Duration {
 	return min(time.Duration(15+mrand.IntN(25))*time.Second, r.cfg.killEvery)
 }
 
-func (r *run) faultOnce(ctx, stop context.Context, mode string) {
+// faultOnce kills one member (the server alone) in mode's way and returns
+// it, dead.
+func (r *run) faultOnce(ctx, stop context.Context, mode string) *server {
+	victim := r.fl.pick()
 	detail := ""
 	switch mode {
 	case modeRandom:
@@ -94,14 +97,18 @@ func (r *run) faultOnce(ctx, stop context.Context, mode string) {
 		r.burst(ctx, stop, 8+mrand.IntN(16))
 		sleep(ctx, time.Duration(50+mrand.IntN(750))*time.Millisecond)
 	case modeJobs:
-		if limit := min(20*time.Second, r.cfg.killEvery); !r.waitForRunningJob(ctx, limit) {
+		limit := min(20*time.Second, r.cfg.killEvery)
+		running, ok := r.waitForRunningJob(ctx, limit)
+		switch {
+		case !ok:
 			detail = fmt.Sprintf(" (no job caught running in %s)", limit)
+		case running != nil:
+			victim = running // the instance running it
 		}
 	case modeUpdateFrozen:
-		detail = r.killWithUpdatesFrozen(ctx)
-		r.countKill(mode)
-		r.logf("kill -9 %s%s (after a %s pause)", mode, detail, r.lastWait.Round(time.Second))
-		return
+		detail = r.killWithUpdatesFrozen(ctx, victim)
+		r.logKill(mode, victim, detail)
+		return victim
 	case modeFreeze:
 		table, release, err := r.freeze(ctx)
 		if err != nil {
@@ -110,23 +117,32 @@ func (r *run) faultOnce(ctx, stop context.Context, mode string) {
 		}
 		detail = " (" + table + ")"
 		sleep(ctx, time.Duration(500+mrand.IntN(3500))*time.Millisecond)
-		r.srv.kill()
+		victim.kill()
 		release()
-		r.countKill(mode)
-		r.logf("kill -9 %s%s (after a %s pause)", mode, detail, r.lastWait.Round(time.Second))
-		return
+		r.logKill(mode, victim, detail)
+		return victim
 	}
-	r.srv.kill()
+	victim.kill()
+	r.logKill(mode, victim, detail)
+	return victim
+}
+
+func (r *run) logKill(mode string, victim *server, detail string) {
 	r.countKill(mode)
-	r.logf("kill -9 %s%s (after a %s pause)", mode, detail, r.lastWait.Round(time.Second))
+	who := ""
+	if !r.fl.alone() {
+		who = " " + victim.name
+		r.stats.add("instance_kills."+victim.name, 1)
+	}
+	r.logf("kill -9%s %s%s (after a %s pause)", who, mode, detail, r.lastWait.Round(time.Second))
 }
 
 func (r *run) countKill(mode string) { r.stats.add("kill."+mode, 1) }
 
-func (r *run) restart(ctx context.Context, after time.Duration) {
+func (r *run) restart(ctx context.Context, after time.Duration, s *server) {
 	sleep(ctx, after)
 	for attempt := 1; ; attempt++ {
-		err := r.srv.start(ctx)
+		err := s.start(ctx)
 		if err == nil {
 			return
 		}
@@ -140,19 +156,30 @@ func (r *run) restart(ctx context.Context, after time.Duration) {
 	}
 }
 
-// waitForRunningJob polls River's table until a job is running.
-func (r *run) waitForRunningJob(ctx context.Context, limit time.Duration) bool {
+// waitForRunningJob polls River's table until a job is running, and
+// returns the member running it when a fleet's attempted_by names it.
+func (r *run) waitForRunningJob(ctx context.Context, limit time.Duration) (*server, bool) {
 	end := time.Now().Add(limit)
+	q := "SELECT '' FROM river_job WHERE state = 'running' LIMIT 1"
+	if !r.fl.alone() {
+		q = "SELECT COALESCE(attempted_by[array_length(attempted_by, 1)], '') FROM river_job WHERE state = 'running' LIMIT 1"
+	}
 	for time.Now().Before(end) && ctx.Err() == nil {
-		var n int
-		err := r.db.QueryRowContext(ctx, "SELECT count(*) FROM river_job WHERE state = 'running'").Scan(&n)
-		if err == nil && n > 0 {
+		var by string
+		if err := r.db.QueryRowContext(ctx, q).Scan(&by); err == nil {
 			r.stats.add("kill.jobs_running.caught", 1)
-			return true
+			if r.fl.alone() {
+				return nil, true
+			}
+			m := r.fl.byRiverClient(by)
+			if m != nil {
+				r.stats.add("kill.jobs_running.its_instance", 1)
+			}
+			return m, true
 		}
 		sleep(ctx, 10*time.Millisecond)
 	}
-	return false
+	return nil, false
 }
 
 // freeze stops the server's writes to one table (PostgreSQL) or to the
@@ -194,15 +221,18 @@ func (r *run) monitor(stop context.Context) {
 	seen := map[string]bool{}
 	for stop.Err() == nil {
 		sleep(stop, 5*time.Second)
-		for _, v := range r.overdue(stop, seen) {
+		for _, v := range r.overdue(stop, seen, r.cfg.liveSlack, true) {
 			r.live = append(r.live, v)
 			r.logf("LIVE %s", v)
 		}
 	}
 }
 
-func (r *run) overdue(ctx context.Context, seen map[string]bool) []audit.Violation {
-	upSince := r.srv.upSinceTime()
+// overdue lists the calls open more than slack past their time while the
+// server (some instance of the fleet) was up, and when note is set keeps
+// the longest overrun seen while up, flagged or not.
+func (r *run) overdue(ctx context.Context, seen map[string]bool, slack time.Duration, note bool) []audit.Violation {
+	upSince := r.fl.upSince()
 	if upSince.IsZero() {
 		return nil
 	}
@@ -231,14 +261,18 @@ func (r *run) overdue(ctx context.Context, seen map[string]bool) []audit.Violati
 			kind, due = audit.PastPaidTime, activeT.t.Add(time.Duration(windows*mins)*time.Minute)
 		}
 		over := now.Sub(due)
-		if over <= r.cfg.liveSlack || upSince.After(due) || r.srv.upSinceTime() != upSince {
+		if note && over > 0 && !upSince.After(due) {
+			r.maxOverrun = max(r.maxOverrun, over)
+		}
+		if over <= slack || upSince.After(due) || !r.fl.upSince().Equal(upSince) {
 			continue
 		}
 		seen[id] = true
 		out = append(out, audit.Violation{Kind: kind, CallID: id, Detail: fmt.Sprintf(
-			"seen live: %s %s past its %s (%d × %d min from %s); the server was up from %s, before it",
+			"seen live: %s %s past its %s (%d × %d min from %s); %s up from %s, before it",
 			status, over.Round(time.Second), map[bool]string{true: "paid time", false: "no-show deadline"}[status == "active"],
-			windows, mins, activeT.t.Format(time.RFC3339), upSince.Format(time.RFC3339))})
+			windows, mins, activeT.t.Format(time.RFC3339), map[bool]string{true: "the server was", false: "some instance was"}[r.fl.alone()],
+			upSince.Format(time.RFC3339))})
 	}
 	return out
 }

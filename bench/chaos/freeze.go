@@ -82,7 +82,7 @@ func (r *run) freezeUpdates(ctx context.Context, table string) (func(), error) {
 
 // killWithUpdatesFrozen freezes ledger (or call) updates for a moment of
 // load, kills the server while they hang, and thaws them.
-func (r *run) killWithUpdatesFrozen(ctx context.Context) string {
+func (r *run) killWithUpdatesFrozen(ctx context.Context, victim *server) string {
 	table := "call_charges"
 	if mrand.Float64() < 0.3 {
 		table = "calls"
@@ -90,7 +90,7 @@ func (r *run) killWithUpdatesFrozen(ctx context.Context) string {
 	thaw, err := r.freezeUpdates(ctx, table)
 	if err != nil {
 		r.logf("%v", err)
-		r.srv.kill()
+		victim.kill()
 		return " (freeze failed)"
 	}
 	sleep(ctx, time.Duration(300+mrand.IntN(2700))*time.Millisecond)
@@ -103,7 +103,7 @@ func (r *run) killWithUpdatesFrozen(ctx context.Context) string {
 			r.stats.add("freeze.updates_hanging_at_kill", int64(n))
 		}
 	}
-	r.srv.kill()
+	victim.kill()
 	thaw()
 	r.stats.add("freeze.updates_of_"+table, 1)
 	return " (" + table + " updates" + caught + ")"

@@ -69,6 +69,9 @@ type config struct {
 	bin           string
 	work          string
 	mode          string
+	fleet         int
+	natsURL       string
+	rescueWait    time.Duration
 }
 
 func main() {
@@ -89,6 +92,9 @@ func main() {
 	flag.StringVar(&cfg.pgURL, "pg-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server to create the run's database on")
 	flag.StringVar(&cfg.bin, "binary", "", "a vidivo binary to run (default: go build ./cmd/vidivo first)")
 	flag.StringVar(&cfg.work, "work", "", "working directory (default: a new temporary one)")
+	flag.IntVar(&cfg.fleet, "fleet", 0, "run this many instances (2–5) on one PostgreSQL database and NATS behind nginx, killing one at a time (needs -engine postgres); 0: one server")
+	flag.DurationVar(&cfg.rescueWait, "rescue-wait", 90*time.Second, "after settlement, the longest wait for call jobs a killed process was running to be rescued and finished (0: no wait)")
+	flag.StringVar(&cfg.natsURL, "nats-url", "nats://127.0.0.1:4222", "NATS server of the fleet")
 	flag.StringVar(&cfg.mode, "mode", "", "only this kill mode: random, burst, jobs_running, ledger_locked or ledger_update_frozen (default: a random mix)")
 	flag.Parse()
 	switch *engine {
@@ -98,6 +104,10 @@ func main() {
 		cfg.engines = []string{*engine}
 	default:
 		fmt.Fprintln(os.Stderr, "chaos: -engine must be sqlite, postgres or both")
+		os.Exit(2)
+	}
+	if cfg.fleet != 0 && (cfg.fleet < 2 || cfg.fleet > len(memberNames) || *engine != "postgres") {
+		fmt.Fprintf(os.Stderr, "chaos: -fleet takes 2 to %d instances, with -engine postgres\n", len(memberNames))
 		os.Exit(2)
 	}
 	if cfg.bookable > cfg.hosts || cfg.workers < 1 || cfg.hosts < 1 || cfg.killEvery < time.Second {

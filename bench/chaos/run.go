@@ -22,7 +22,7 @@ type run struct {
 	dbURL  string
 	pgName string // the run's own PostgreSQL database
 
-	srv      *server
+	fl       *fleet
 	api      *client
 	stats    *counters
 	db       *sql.DB // reads: monitor, job watch, audit
@@ -30,10 +30,16 @@ type run struct {
 	hosts    []*host
 	bursts   sync.WaitGroup
 	live     []audit.Violation
-	lastWait time.Duration // the killer's last pause
-	extraMu  sync.Mutex
-	extra    []audit.Violation // run-level: timeouts while up, refused good cards
-	refused  sync.Map          // booking id → its last scheduled join was 402
+	// maxOverrun is the longest a call was seen open past its paid time
+	// or no-show deadline while the server (some instance) was up.
+	maxOverrun time.Duration
+	jobs       jobTallies
+	// neverAllDown: some instance answered at every moment of the run.
+	neverAllDown bool
+	lastWait     time.Duration // the killer's last pause
+	extraMu      sync.Mutex
+	extra        []audit.Violation // run-level: timeouts while up, refused good cards
+	refused      sync.Map          // booking id → its last scheduled join was 402
 
 	cancel context.CancelFunc
 	errMu  sync.Mutex
@@ -46,7 +52,15 @@ type run struct {
 }
 
 func (r *run) logf(format string, args ...any) {
-	fmt.Printf("[%s %s] %s\n", r.engine, time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+	fmt.Printf("[%s %s] %s\n", r.label(), time.Now().UTC().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// label names the run: its engine, and the fleet's size.
+func (r *run) label() string {
+	if r.cfg.fleet > 0 {
+		return fmt.Sprintf("%s fleet of %d", r.engine, r.cfg.fleet)
+	}
+	return r.engine
 }
 
 // fatal stops the run: something other than the service's money broke
@@ -78,7 +92,7 @@ func (r *run) execute(parent context.Context) {
 		return
 	}
 	defer r.close()
-	r.logf("server on %s, data in %s; load %s with %d workers, a kill every ~%s", r.srv.addr, r.work,
+	r.logf("serving on %s, data in %s; load %s with %d workers, a kill every ~%s", r.fl.describe(), r.work,
 		r.cfg.duration, r.cfg.workers, r.cfg.killEvery)
 
 	stop, stopLoad := context.WithTimeout(ctx, r.cfg.duration)
@@ -102,7 +116,7 @@ func (r *run) execute(parent context.Context) {
 	faults.Go(func() { r.progress(stop) })
 	<-stop.Done()
 	faults.Wait()
-	r.logf("load stopped; %d kills so far; ending the calls in progress", r.srv.stats().kills)
+	r.logf("load stopped; %d kills so far; ending the calls in progress", r.fl.stats().kills)
 	load.Wait()
 	r.bursts.Wait()
 	if ctx.Err() != nil {
@@ -122,13 +136,13 @@ func (r *run) prepare(ctx context.Context) error {
 	} else {
 		r.dbURL = "sqlite:" + filepath.Join(r.work, "data", "vidivo.db")
 	}
-	srv, err := newServer(r.cfg.bin, r.work, map[bool]string{true: r.dbURL}[r.engine == "postgres"])
+	fl, err := r.newFleet()
 	if err != nil {
 		return err
 	}
-	r.srv = srv
-	r.api = &client{base: "http://" + srv.addr, hc: &http.Client{}, stats: r.stats, patience: r.cfg.patience}
-	if err := srv.start(ctx); err != nil {
+	r.fl = fl
+	r.api = &client{base: fl.base, hc: &http.Client{}, stats: r.stats, patience: r.cfg.patience}
+	if err := fl.start(ctx); err != nil {
 		return err
 	}
 	if r.db, _, err = audit.Open(ctx, r.dbURL, 4); err != nil {
@@ -159,8 +173,8 @@ func (r *run) createDatabase(ctx context.Context) error {
 }
 
 func (r *run) close() {
-	if r.srv != nil {
-		r.srv.stop()
+	if r.fl != nil {
+		r.fl.stop()
 	}
 	for _, db := range []*sql.DB{r.db, r.freezeDB} {
 		if db != nil {
@@ -187,7 +201,7 @@ func (r *run) progress(stop context.Context) {
 		if stop.Err() != nil {
 			return
 		}
-		st := r.srv.stats()
+		st := r.fl.stats()
 		r.logf("t=%s joins %d ok / %d declined, ends %d, kills %d, crashes %d, live violations %d",
 			time.Since(r.started).Round(time.Second), r.stats.get("join.ok"), r.stats.get("join.declined"),
 			r.stats.get("end.ok"), st.kills, st.crashes, len(r.live))
@@ -198,10 +212,11 @@ func (r *run) progress(stop context.Context) {
 // for settlement and audits.
 func (r *run) finish(ctx context.Context) {
 	swept := r.sweep(ctx)
-	r.logf("swept %d open calls; last kill -9 and restart", swept)
-	r.srv.kill()
+	victim := r.fl.pick()
+	r.logf("swept %d open calls; last kill -9 (%s) and restart", swept, victim.name)
+	victim.kill()
 	r.countKill("final")
-	r.restart(ctx, time.Second)
+	r.restart(ctx, time.Second, victim)
 	if ctx.Err() != nil {
 		return
 	}
@@ -213,6 +228,7 @@ func (r *run) finish(ctx context.Context) {
 	if !settled {
 		r.logf("not settled after %s; auditing what is there", r.cfg.settleTimeout)
 	}
+	r.waitJobsRescued(ctx)
 	rep, err := audit.Run(ctx, r.db, audit.Options{Now: time.Now(), Slack: 10 * time.Second})
 	if err != nil {
 		r.fatal(err)
@@ -223,8 +239,13 @@ func (r *run) finish(ctx context.Context) {
 	for _, v := range r.timeoutsWhileUp(ctx) {
 		r.flagExtra(v)
 	}
+	for _, v := range r.jobsCompletedTwice(ctx) {
+		r.flagExtra(v)
+	}
+	r.jobs = r.jobTallies(ctx)
+	r.neverAllDown = r.fl.neverAllDown()
 	if r.cfg.plant {
-		r.plantErrs = r.checkPlants(ctx)
+		r.plantErrs = append(r.checkPlants(ctx), r.checkRunPlants(ctx)...)
 	}
 }
 

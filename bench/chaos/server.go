@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -18,6 +19,7 @@ import (
 // its own on its own data (a data dir, and a database of its own on
 // PostgreSQL), killed with SIGKILL and started again on the same data.
 type server struct {
+	name    string // "vidivo" alone; "a", "b", "c" in a fleet
 	bin     string
 	addr    string // 127.0.0.1:port, the same on every start
 	env     []string
@@ -34,26 +36,34 @@ type server struct {
 	downtime time.Duration
 	maxDown  time.Duration
 	downAt   time.Time
-	ups      []span // when the server answered, process by process
+	ups      []span      // when the server answered, process by process
+	execs    []time.Time // when each process was started
 }
 
 // span is a time the server was up; end is zero while it still is.
 type span struct{ start, end time.Time }
 
-// newServer prepares a server on a free loopback port with its own data
-// dir (and dbURL when not SQLite).
-func newServer(bin, workDir, dbURL string) (*server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+// newServer prepares a server on addr (a free loopback port when empty)
+// with the data dir workDir/data (and dbURL when not SQLite), logging to
+// workDir/<name>.log. publicURL is where clients reach it (its own address
+// when empty: alone); extra settings come last.
+func newServer(name, bin, workDir, addr, dbURL, publicURL string, extra ...string) (*server, error) {
+	if addr == "" {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	if publicURL == "" {
+		publicURL = "http://" + addr
+	}
 	dataDir := filepath.Join(workDir, "data")
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.Getenv("HOME"),
 		"VIDIVO_ADDR=" + addr,
-		"VIDIVO_PUBLIC_URL=http://" + addr,
+		"VIDIVO_PUBLIC_URL=" + publicURL,
 		"VIDIVO_DATA_DIR=" + dataDir,
 		"VIDIVO_TURN_ADDR=off",
 		"VIDIVO_METRICS_ADDR=off",
@@ -65,7 +75,8 @@ func newServer(bin, workDir, dbURL string) (*server, error) {
 	if dbURL != "" {
 		env = append(env, "VIDIVO_DATABASE_URL="+dbURL)
 	}
-	return &server{bin: bin, addr: addr, env: env, logPath: filepath.Join(workDir, "server.log")}, nil
+	env = append(env, extra...)
+	return &server{name: name, bin: bin, addr: addr, env: env, logPath: filepath.Join(workDir, name+".log")}, nil
 }
 
 func freePort() (int, error) {
@@ -95,6 +106,7 @@ func (s *server) start(ctx context.Context) error {
 	s.mu.Lock()
 	s.cmd, s.exited, s.killing = cmd, exited, false
 	s.starts++
+	s.execs = append(s.execs, time.Now())
 	s.mu.Unlock()
 	go func() {
 		_ = cmd.Wait()
@@ -232,4 +244,18 @@ func (s *server) stats() serverStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return serverStats{s.starts, s.kills, s.crashes, s.downtime, s.maxDown}
+}
+
+// spans returns the times the server answered, process by process.
+func (s *server) spans() []span {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.ups)
+}
+
+// execStarts returns when each process was started.
+func (s *server) execStarts() []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.execs)
 }

@@ -11,14 +11,20 @@ import (
 // summary prints the run's outcome and returns its exit code: 0 clean, 1
 // violations, 2 the run could not be carried out.
 func (r *run) summary() int {
-	fmt.Printf("\n=== %s: load %s, %d workers, %d hosts, kill every ~%s, calls up to %s (wall %s)\n", r.engine,
+	fmt.Printf("\n=== %s: load %s, %d workers, %d hosts, kill every ~%s, calls up to %s (wall %s)\n", r.label(),
 		r.cfg.duration, r.cfg.workers, r.cfg.hosts, r.cfg.killEvery, r.cfg.maxCall, time.Since(r.started).Round(time.Second))
-	if r.srv != nil {
-		st := r.srv.stats()
+	if r.fl != nil {
+		st := r.fl.stats()
 		fmt.Printf("kills: %d SIGKILL (%s); starts %d; exits nobody asked for %d; downtime %s total, longest %s\n",
 			st.kills, strings.Join(r.stats.lines("kill."), ", "), st.starts, st.crashes,
 			st.downtime.Round(time.Millisecond), st.maxDown.Round(time.Millisecond))
+		if !r.fl.alone() {
+			fmt.Printf("fleet: %s; kills by instance %s; never all down at once: %v\n", r.fl.describe(),
+				strings.Join(r.stats.lines("instance_kills."), ", "), r.neverAllDown)
+		}
 	}
+	fmt.Printf("jobs: %d call jobs rescued from a dead process (%d then completed), %d worked by two River clients\n",
+		r.jobs.rescued, r.jobs.rescuedCompleted, r.jobs.byTwoClients)
 	fmt.Printf("freezes: %s\n", strings.Join(r.stats.lines("freeze."), ", "))
 	for _, p := range []string{"join.", "host_join.", "end.", "book.", "scheduled_join.", "fate.", "sweep.", "http."} {
 		if l := r.stats.lines(p); len(l) > 0 {
@@ -37,7 +43,9 @@ func (r *run) summary() int {
 		}
 		code = max(code, 1)
 	} else {
-		fmt.Printf("live monitor: no call seen active more than %s past its paid time\n", r.cfg.liveSlack)
+		fmt.Printf("live monitor: no call seen open more than %s past its paid time or no-show deadline while %s up (longest seen %s)\n",
+			r.cfg.liveSlack, map[bool]string{true: "the server was", false: "some instance was"}[r.fl == nil || r.fl.alone()],
+			r.maxOverrun.Round(time.Second))
 	}
 	if len(r.extra) > 0 {
 		fmt.Printf("run checks: %d VIOLATIONS:\n", len(r.extra))
@@ -46,7 +54,7 @@ func (r *run) summary() int {
 		}
 		code = max(code, 1)
 	} else {
-		fmt.Println("run checks: no call timed out while the server was up through its last window; every booking joinable with a good card after a declined one")
+		fmt.Println("run checks: no call timed out while one process was up through its last window; every booking joinable with a good card after a declined one; no call job completed twice")
 	}
 	rep := r.report
 	if rep == nil {
@@ -72,7 +80,8 @@ func (r *run) summary() int {
 	}
 	if r.cfg.plant {
 		if len(r.plantErrs) == 0 {
-			fmt.Printf("plant: all %d planted violations flagged with their kinds\n", len(audit.Plants))
+			fmt.Printf("plant: all %d planted violations flagged with their kinds, and the run's %d (a job completed twice, two calls open past their time while up)\n",
+				len(audit.Plants), runPlants)
 		} else {
 			fmt.Printf("plant: THE AUDIT MISSED PLANTED VIOLATIONS: %s\n", strings.Join(r.plantErrs, "; "))
 			code = max(code, 2)

@@ -45,7 +45,7 @@ func (r *run) timeoutsWhileUp(ctx context.Context) []audit.Violation {
 		}
 		window := time.Duration(mins) * time.Minute
 		covered := active.t.Add(time.Duration(windows) * window)
-		if r.srv.upThrough(covered.Add(-window-time.Minute), covered) {
+		if r.fl.upThrough(covered.Add(-window-time.Minute), covered) {
 			out = append(out, audit.Violation{Kind: kindTimeoutWhileUp, CallID: id, Detail: fmt.Sprintf(
 				"timed out at the end of its paid time (%d × %d min from %s) although one server process was up from a minute before its last window to its end",
 				windows, mins, active.t.Format(time.RFC3339))})
