@@ -28,11 +28,24 @@
 //     With -plant each kind of violation is then planted in the run's
 //     database and must be flagged.
 //
+// With -fleet N (PostgreSQL only) the run is a fleet: N instances of the
+// binary on the run's one database and NATS (-nats-url), sharing a data
+// dir (the keys the first generates), behind Debian's nginx running
+// docs/nginx-fleet.conf (package nginxtest), round-robin; the load goes
+// through nginx. Each fault kills one instance, picked at random (for
+// jobs_running, the one River's attempted_by says runs the job), and
+// restarts it while the others keep serving. The monitor then flags a call
+// open past its deadlines while some instance was up, and after the audit
+// the run checks river_job: no job of a call completed twice. It waits
+// (-rescue-wait) for the jobs killed processes were running to be rescued
+// first. -plant also plants these run checks' violations.
+//
 // It prints a summary (calls, kills, restarts, violations by kind, each
 // violation with its call's ledger) and exits 1 on any violation, 2 if the
 // run itself could not be carried out.
 //
 //	go run ./bench/chaos -engine both -duration 30m
+//	go run ./bench/chaos -engine postgres -fleet 2 -duration 15m
 //	go run ./bench/chaos -engine sqlite -duration 60s -kill-every 8s -max-call 25s -plant   # CI
 package main
 
