@@ -164,6 +164,9 @@ func (db *DB) TransitionCall(ctx context.Context, c *vidivo.Call, jobs []vidivo.
 		if n, _ := res.RowsAffected(); n == 0 {
 			return vidivo.Errorf(vidivo.ECONFLICT, "the call cannot become %s from its current state", c.Status)
 		}
+		if err := db.kickWebhooks(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		return db.enqueue(ctx, tx, jobs)
 	})
 	if err != nil {

@@ -77,7 +77,10 @@ func (db *DB) book(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall, lim
 	if db.d.exclusionViolation(err) {
 		return errBooked
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return db.kickWebhooks(ctx, tx, b.ID)
 }
 
 // checkMargin refuses b if a confirmed booking of the host lies within
@@ -184,6 +187,9 @@ func (db *DB) cancelBooking(ctx context.Context, tx *sql.Tx, id, by string, reas
 		WHERE id = ? AND status = 'confirmed' AND call_started_at IS NULL AND starts_at > ? RETURNING ` + bookingColumns)
 	b, err := scanBooking(tx.QueryRowContext(ctx, q, by, reason, ts(now), rescheduled, id, ts(now)))
 	if vidivo.ErrorCode(err) != vidivo.ENOTFOUND {
+		if err == nil {
+			err = db.kickWebhooks(ctx, tx, b.ID)
+		}
 		return b, err
 	}
 	cur, err := scanBooking(tx.QueryRowContext(ctx, db.d.rebind(`SELECT `+bookingColumns+` FROM scheduled_calls WHERE id = ?`), id))
