@@ -175,7 +175,7 @@ func (f *fleet) stats() serverStats {
 }
 
 // riverClientTime matches the start time River puts at the end of its
-// default client id (host_2006_01_02T15_04_05_000000), which attempted_by
+// default client id (host_2006_01_02T15_04_05_000000, UTC), which attempted_by
 // records for each attempt of a job.
 var riverClientTime = regexp.MustCompile(`(\d{4}_\d{2}_\d{2}T\d{2}_\d{2}_\d{2})_(\d{6})$`)
 
@@ -187,7 +187,7 @@ func (f *fleet) byRiverClient(id string) *server {
 	if m == nil {
 		return nil
 	}
-	at, err := time.ParseInLocation("2006_01_02T15_04_05.000000", m[1]+"."+m[2], time.Local)
+	at, err := time.ParseInLocation("2006_01_02T15_04_05.000000", m[1]+"."+m[2], time.UTC)
 	if err != nil {
 		return nil
 	}

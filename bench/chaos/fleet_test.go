@@ -58,3 +58,53 @@ func TestFleetRound(t *testing.T) {
 		t.Errorf("the round ran %d instances, proxy %v; want 2 behind nginx", len(r.fl.members), r.fl.proxy != nil)
 	}
 }
+
+// TestCoveredSince: the start of the stretch in which some instance has
+// answered at every moment up to now, or zero when none answers now.
+func TestCoveredSince(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	open := time.Time{}
+	for _, tc := range []struct {
+		name  string
+		spans []span
+		want  time.Time
+	}{
+		{"one up", []span{{at(0), open}}, at(0)},
+		{"one restarted", []span{{at(0), at(10)}, {at(12), open}}, at(12)},
+		{"the other covered the restart", []span{{at(0), at(10)}, {at(1), open}, {at(12), open}}, at(0)},
+		{"kills in turn, never all down", []span{{at(0), at(10)}, {at(1), at(20)}, {at(12), at(30)}, {at(21), open}}, at(0)},
+		{"both down a moment", []span{{at(0), at(10)}, {at(1), at(9)}, {at(11), open}, {at(14), open}}, at(11)},
+		{"a short span inside a long one", []span{{at(0), at(30)}, {at(5), at(6)}, {at(20), open}}, at(0)},
+		{"all down now", []span{{at(0), at(10)}, {at(1), at(9)}}, time.Time{}},
+		{"nothing yet", nil, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := coveredSince(tc.spans); !got.Equal(tc.want) {
+				t.Errorf("coveredSince = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestByRiverClient: a River client id names the instance whose process
+// was started last before the client.
+func TestByRiverClient(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	a := &server{name: "a", execs: []time.Time{t0, t0.Add(20 * time.Second)}}
+	b := &server{name: "b", execs: []time.Time{t0.Add(2 * time.Second)}}
+	f := &fleet{members: []*server{a, b}}
+	for id, want := range map[string]*server{
+		"box_2026_12_03T10_00_00_500000": a,
+		"box_2026_12_03T10_00_03_000001": b,
+		"box_2026_12_03T10_00_21_250000": a,
+		"box_2026_12_03T09_59_59_000000": nil,
+		"not a river client id":          nil,
+	} {
+		if got := f.byRiverClient(id); got != want {
+			t.Errorf("byRiverClient(%q) = %v, want %v", id, got, want)
+		}
+	}
+}
