@@ -154,7 +154,7 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: PublicURL, Now: clock.Now},
 		EventTypes:  db,
 		// @anchor fields ACCOUNTS
-		Events: &booking.Events{Store: db, PublicURL: PublicURL},
+		Events: &booking.Events{Store: db, Orgs: db, PublicURL: PublicURL},
 		// @anchor fields EVENTS
 		// @anchor fields WEBHOOKS
 		// @anchor fields SSO

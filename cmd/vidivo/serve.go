@@ -195,7 +195,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: c.PublicURL},
 		EventTypes:  db,
 		// @anchor fields ACCOUNTS
-		Events: &booking.Events{Store: db, PublicURL: c.PublicURL},
+		Events: &booking.Events{Store: db, Orgs: db, PublicURL: c.PublicURL},
 		// @anchor fields EVENTS
 		// @anchor fields WEBHOOKS
 		// @anchor fields SSO
