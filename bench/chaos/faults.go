@@ -222,7 +222,9 @@ func (r *run) monitor(stop context.Context) {
 	for stop.Err() == nil {
 		sleep(stop, 5*time.Second)
 		for _, v := range r.overdue(stop, seen, r.cfg.liveSlack, true) {
+			r.extraMu.Lock()
 			r.live = append(r.live, v)
+			r.extraMu.Unlock()
 			r.logf("LIVE %s", v)
 		}
 	}

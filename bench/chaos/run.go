@@ -36,9 +36,9 @@ type run struct {
 	jobs       jobTallies
 	// neverAllDown: some instance answered at every moment of the run.
 	neverAllDown bool
-	lastWait     time.Duration // the killer's last pause
-	extraMu      sync.Mutex
-	extra        []audit.Violation // run-level: timeouts while up, refused good cards
+	lastWait     time.Duration     // the killer's last pause
+	extraMu      sync.Mutex        // guards extra, and live (the monitor appends, progress counts)
+	extra        []audit.Violation // run-level: timeouts while up, refused good cards, jobs completed twice
 	refused      sync.Map          // booking id → its last scheduled join was 402
 
 	cancel context.CancelFunc
@@ -202,9 +202,12 @@ func (r *run) progress(stop context.Context) {
 			return
 		}
 		st := r.fl.stats()
+		r.extraMu.Lock()
+		live := len(r.live)
+		r.extraMu.Unlock()
 		r.logf("t=%s joins %d ok / %d declined, ends %d, kills %d, crashes %d, live violations %d",
 			time.Since(r.started).Round(time.Second), r.stats.get("join.ok"), r.stats.get("join.declined"),
-			r.stats.get("end.ok"), st.kills, st.crashes, len(r.live))
+			r.stats.get("end.ok"), st.kills, st.crashes, live)
 	}
 }
 
