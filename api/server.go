@@ -18,8 +18,10 @@ import (
 	"github.com/vidivo/vidivo/booking"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/notify"
+	"github.com/vidivo/vidivo/orgs"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
+	"github.com/vidivo/vidivo/webhooks"
 )
 
 // OpenAPISpec is the API's OpenAPI 3.1 document.
@@ -80,10 +82,14 @@ type Server struct {
 	// Logger receives the access log and internal errors; nil means
 	// slog.Default(). Wrap its handler in LogHandler to get request ids.
 	Logger *slog.Logger
+	// Orgs runs organizations, their memberships and invitations.
+	Orgs *orgs.Service
 	// @anchor fields ACCOUNTS
 	// Events serves bookings as scheduled events and invitees.
 	Events *booking.Events
 	// @anchor fields EVENTS
+	// Webhooks runs webhook subscriptions and their deliveries.
+	Webhooks *webhooks.Service
 	// @anchor fields WEBHOOKS
 	// @anchor fields SSO
 
@@ -188,12 +194,31 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/user_availability_schedules", s.public(s.handle(s.handleUserAvailabilitySchedules)))
 	m.Handle("GET /v1/user_availability_schedules/{id}", s.public(s.handle(s.handleUserAvailabilityScheduleGet)))
 	m.Handle("GET /v1/user_busy_times", s.public(s.handle(s.handleUserBusyTimes)))
+	m.Handle("POST /v1/personal_access_tokens", s.authed(s.handlePATCreate, accountRoles...))
+	m.Handle("GET /v1/personal_access_tokens", s.authed(s.handlePATList, accountRoles...))
+	m.Handle("DELETE /v1/personal_access_tokens/{id}", s.authed(s.handlePATDelete, accountRoles...))
+	m.Handle("POST /v1/organizations", s.authed(s.handleOrganizationCreate, accountRoles...))
+	m.Handle("GET /v1/organizations/{id}", s.authed(s.handleOrganizationGet, accountRoles...))
+	m.Handle("POST /v1/organizations/{id}/invitations", s.authed(s.handleInvitationCreate, accountRoles...))
+	m.Handle("GET /v1/organizations/{id}/invitations", s.authed(s.handleInvitationList, accountRoles...))
+	m.Handle("DELETE /v1/organizations/{id}/invitations/{invitation_id}", s.authed(s.handleInvitationRevoke, accountRoles...))
+	m.Handle("POST /v1/organization_invitations/{token}/accept", s.authed(s.handleInvitationAccept, accountRoles...))
+	m.Handle("GET /v1/organization_memberships", s.authed(s.handleMembershipList, accountRoles...))
+	m.Handle("GET /v1/organization_memberships/{id}", s.authed(s.handleMembershipGet, accountRoles...))
+	m.Handle("DELETE /v1/organization_memberships/{id}", s.authed(s.handleMembershipDelete, accountRoles...))
 	// @anchor routes ACCOUNTS
 	m.Handle("GET /v1/scheduled_events", s.authed(s.handleScheduledEventList, accountRoles...))
 	m.Handle("GET /v1/scheduled_events/{uuid}", s.authed(s.handleScheduledEventGet, accountRoles...))
 	m.Handle("GET /v1/scheduled_events/{uuid}/invitees", s.authed(s.handleInviteeList, accountRoles...))
 	m.Handle("GET /v1/scheduled_events/{uuid}/invitees/{invitee_uuid}", s.authed(s.handleInviteeGet, accountRoles...))
 	// @anchor routes EVENTS
+	m.Handle("POST /v1/webhook_subscriptions", s.authed(s.handleWebhookCreate, accountRoles...))
+	m.Handle("GET /v1/webhook_subscriptions", s.authed(s.handleWebhookList, accountRoles...))
+	m.Handle("GET /v1/webhook_subscriptions/{id}", s.authed(s.handleWebhookGet, accountRoles...))
+	m.Handle("DELETE /v1/webhook_subscriptions/{id}", s.authed(s.handleWebhookDelete, accountRoles...))
+	m.Handle("GET /v1/webhook_subscriptions/{id}/deliveries", s.authed(s.handleWebhookDeliveries, accountRoles...))
+	m.Handle("POST /v1/webhook_subscriptions/{id}/deliveries/{delivery_id}/redeliver",
+		s.authed(s.handleWebhookRedeliver, accountRoles...))
 	// @anchor routes WEBHOOKS
 	// @anchor routes SSO
 	if s.Signal != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/jobs"
 	"github.com/vidivo/vidivo/notify"
+	"github.com/vidivo/vidivo/orgs"
 	"github.com/vidivo/vidivo/password"
 	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/sqldb"
@@ -27,6 +28,8 @@ import (
 	"github.com/vidivo/vidivo/testclock"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
+	"github.com/vidivo/vidivo/webhook"
+	"github.com/vidivo/vidivo/webhooks"
 )
 
 // Issuer and Audience of the access tokens test servers issue, and the
@@ -153,9 +156,12 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Payouts:     db,
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: PublicURL, Now: clock.Now},
 		EventTypes:  db,
+		Orgs:        &orgs.Service{Store: db, Users: db, Now: clock.Now},
 		// @anchor fields ACCOUNTS
 		Events: &booking.Events{Store: db, Orgs: db, PublicURL: PublicURL},
 		// @anchor fields EVENTS
+		Webhooks: &webhooks.Service{Store: db, Orgs: db, Guard: WebhookGuard, Sender: webhook.NewClient(WebhookGuard),
+			PublicURL: PublicURL, Now: clock.Now, Logger: discard},
 		// @anchor fields WEBHOOKS
 		// @anchor fields SSO
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/vidivo/vidivo/booking"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/jobs"
+	"github.com/vidivo/vidivo/orgs"
 	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/signal"
 	"github.com/vidivo/vidivo/sqldb"
@@ -194,6 +195,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Payouts:     db,
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: c.PublicURL},
 		EventTypes:  db,
+		Orgs:        &orgs.Service{Store: db, Users: db},
 		// @anchor fields ACCOUNTS
 		Events: &booking.Events{Store: db, Orgs: db, PublicURL: c.PublicURL},
 		// @anchor fields EVENTS
