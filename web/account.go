@@ -122,15 +122,17 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkCSRF(r); err != nil {
 		return err
 	}
+	dest := "/"
 	if caller, ok := s.caller(w, r); ok {
 		if rc, err := r.Cookie(cookieRefresh); err == nil {
+			dest = s.ssoLogoutURL(r.Context(), rc.Value)
 			if err := s.Auth.Logout(r.Context(), caller, rc.Value); err != nil {
 				s.Logger.WarnContext(r.Context(), "log out", "err", err)
 			}
 		}
 	}
 	s.clearSession(w)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, dest, http.StatusSeeOther)
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/hosts"
 	"github.com/vidivo/vidivo/notify"
+	"github.com/vidivo/vidivo/sso"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
 )
@@ -71,6 +72,9 @@ type Server struct {
 	// frame the scheduling widget under /embed/ (VIDIVO_EMBED_ORIGINS);
 	// with none, no page may be framed.
 	EmbedOrigins []string
+	// SSO signs partner apps' users up and in (/sso/…); nil means no
+	// partners.
+	SSO *sso.Service
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -113,6 +117,7 @@ func (s *Server) Routes() {
 	s.scheduleRoutes(m)
 	s.embedRoutes(m)
 	s.bookingRoutes(m)
+	s.ssoRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))
