@@ -18,6 +18,7 @@ import (
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/calls"
+	"github.com/vidivo/vidivo/webhooks"
 )
 
 // Config sets up a Runner.
@@ -29,8 +30,10 @@ type Config struct {
 	Pool *sql.DB
 	// Calls does the work; nil makes an insert-only runner (it enqueues but
 	// works nothing), for tools and tests that drive jobs themselves.
-	Calls  *calls.Service
-	Logger *slog.Logger
+	Calls *calls.Service
+	// Webhooks fans out and delivers webhooks; nil works none.
+	Webhooks *webhooks.Service
+	Logger   *slog.Logger
 	// MaxWorkers bounds concurrent jobs; zero means 50.
 	MaxWorkers int
 }
@@ -66,6 +69,9 @@ func New(cfg Config) (*Runner, error) {
 		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max}}
 		rc.PeriodicJobs = []*river.PeriodicJob{reconcileJob()}
+	}
+	if cfg.Webhooks != nil {
+		addWebhooks(rc, cfg.Webhooks)
 	}
 	client, err := river.NewClient(driver, rc)
 	if err != nil {
@@ -109,6 +115,10 @@ func riverArgs(j vidivo.Job) (river.JobArgs, error) {
 		return settleArgs(j), nil
 	case calls.PaidTimeJob:
 		return paidTimeArgs(j), nil
+	case vidivo.WebhookFanOutJob:
+		return fanOutArgs(j), nil
+	case vidivo.WebhookDeliverJob:
+		return deliverArgs(j), nil
 	}
 	return nil, fmt.Errorf("jobs: no worker for %T", j)
 }
