@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Event is one notification: a name such as "call.incoming" and its data.
@@ -39,16 +40,24 @@ const ReasonSlow = "slow"
 // every instance. The zero value is ready: in-process, with
 // DefaultMaxPerUser streams per user.
 type Hub struct {
-	// MaxPerUser caps each user's open streams on this instance; 0 means
-	// DefaultMaxPerUser. Set it before the hub is used.
+	// MaxPerUser caps each user's open streams on this instance, and on
+	// the whole fleet when Leases is set; 0 means DefaultMaxPerUser. Set
+	// it before the hub is used.
 	MaxPerUser int
 	// Broker carries events between instances; nil means an in-process
 	// LocalBroker. Set it before the hub is used.
 	Broker Broker
+	// Leases, when set, count each user's streams across the fleet; nil
+	// counts this instance's only. Set it before the hub is used.
+	Leases Leases
+	// LeaseRenew is how often the leases of open streams are renewed; 0
+	// means DefaultLeaseRenew.
+	LeaseRenew time.Duration
 
-	once     sync.Once
-	startErr error
-	stop     func()
+	once      sync.Once
+	startErr  error
+	stop      func()
+	closeOnce sync.Once
 
 	mu   sync.Mutex
 	subs map[string]map[*Subscription]struct{}
@@ -64,6 +73,8 @@ type Subscription struct {
 	userID string
 	closed chan struct{}
 	reason string
+	id     string // names its lease
+	leased bool   // holds a lease; guarded by hub.mu
 }
 
 // streamBuffer is how many events a slow stream may have queued.
@@ -88,34 +99,57 @@ func (h *Hub) Start() error {
 		h.stop, h.startErr = h.Broker.Listen(h.deliver)
 		if h.startErr != nil {
 			h.startErr = fmt.Errorf("notify: listen: %w", h.startErr)
+			return
+		}
+		if h.Leases != nil {
+			stopListen, stopRenew, renewed := h.stop, make(chan struct{}), make(chan struct{})
+			go func() {
+				defer close(renewed)
+				h.renewLeases(stopRenew)
+			}()
+			h.stop = func() {
+				stopListen()
+				close(stopRenew)
+				<-renewed
+			}
 		}
 	})
 	return h.startErr
 }
 
-// Close stops listening on the broker; open subscriptions get nothing
-// more. It does not close the broker.
+// Close stops listening on the broker (and renewing leases); open
+// subscriptions get nothing more. It does not close the broker. Closing
+// twice is harmless.
 func (h *Hub) Close() {
 	if h.Start() == nil {
-		h.stop()
+		h.closeOnce.Do(h.stop)
 	}
 }
 
 // Subscribe opens a stream for userID; close it when done. It returns
 // ErrTooManyStreams, and opens nothing, when userID already has Max streams
-// open: the newest is refused rather than the oldest closed, so clients
+// open (here, or with Leases in the whole fleet): the newest is refused rather than the oldest closed, so clients
 // that reconnect on their own (EventSource does) cannot evict each other in
 // a loop.
 func (h *Hub) Subscribe(userID string) (*Subscription, error) {
 	if err := h.Start(); err != nil {
 		return nil, err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.subs[userID]) >= h.Max() {
+	if h.Subscribers(userID) >= h.Max() {
 		return nil, ErrTooManyStreams
 	}
 	s := &Subscription{C: make(chan Event, streamBuffer), hub: h, userID: userID, closed: make(chan struct{})}
+	if h.Leases != nil {
+		if err := h.take(s); err != nil {
+			return nil, err
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.subs[userID]) >= h.Max() { // others here took the places meanwhile
+		h.release(s)
+		return nil, ErrTooManyStreams
+	}
 	if h.subs == nil {
 		h.subs = map[string]map[*Subscription]struct{}{}
 	}
@@ -143,8 +177,9 @@ func (s *Subscription) Close() {
 	h.drop(s)
 }
 
-// drop removes s; h.mu is held.
+// drop removes s and lets its lease go; h.mu is held.
 func (h *Hub) drop(s *Subscription) {
+	h.release(s)
 	delete(h.subs[s.userID], s)
 	if len(h.subs[s.userID]) == 0 {
 		delete(h.subs, s.userID)

@@ -156,18 +156,23 @@ func (b *Broker) Since(ctx context.Context, userID string, after uint64) ([]noti
 	return out, nil
 }
 
-// subject is the user's subject: the id itself when it is a safe subject
-// token (ULIDs are), else "_x" and its hex.
+// subject is the user's subject.
 func (b *Broker) subject(userID string) string {
+	return b.cfg.Subject + "." + userToken(userID)
+}
+
+// userToken names a user in a subject or a key: the id itself when it is
+// a safe token (ULIDs are), else "_x" and its hex.
+func userToken(userID string) string {
 	safe := userID != "" && userID[0] != '_' && len(userID) <= 128
 	for i := 0; safe && i < len(userID); i++ {
 		c := userID[i]
 		safe = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-'
 	}
 	if safe {
-		return b.cfg.Subject + "." + userID
+		return userID
 	}
-	return b.cfg.Subject + "._x" + hex.EncodeToString([]byte(userID))
+	return "_x" + hex.EncodeToString([]byte(userID))
 }
 
 // user is the inverse of subject.
