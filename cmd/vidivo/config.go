@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vidivo/vidivo/sso"
 	"github.com/vidivo/vidivo/turn"
+	"github.com/vidivo/vidivo/webhook"
 )
 
 // config is every setting of `vidivo serve`. Each has an environment
@@ -59,6 +61,9 @@ type config struct {
 	// TURNUserQuota is the live TURN allocations per participant; 0 is
 	// no limit.
 	TURNUserQuota int
+	// WebhookAllowNets are internal ranges webhooks may be delivered to
+	// anyway.
+	WebhookAllowNets []netip.Prefix
 
 	// ICEPolicy is "all" or "relay": the call pages use TURN only, so
 	// participants never learn each other's addresses.
@@ -69,6 +74,9 @@ type config struct {
 	// EmbedOrigins are the sites allowed to frame the scheduling widget
 	// (the /embed/ pages); none means no page may be framed.
 	EmbedOrigins []string
+	// SSOPartners are the partner apps that sign users up and in by
+	// token (/sso/…); none turns single sign-on off.
+	SSOPartners sso.Partners
 }
 
 // minRenewLead leaves a renewal room for the queue's scheduling delay
@@ -109,9 +117,11 @@ var settings = []setting{
 	{"VIDIVO_TURN_URLS", "turn-urls", "", "comma-separated TURN URLs handed to peers; default: the embedded server at the public URL's host"},
 	{"VIDIVO_TURN_SECRET", "turn-secret", "", "shared secret of the TURN REST credentials (coturn use-auth-secret); default: generated into the data dir"},
 	{"VIDIVO_TURN_ALLOW_PEERS", "turn-allow-peers", "", "comma-separated CIDRs the embedded TURN server may relay to although internal (loopback, private, link-local…); default: none, for tests and private networks"},
+	{"VIDIVO_WEBHOOK_ALLOW_NETS", "webhook-allow-nets", "", "comma-separated CIDRs webhooks may be delivered to although internal (loopback, private, link-local, CGNAT…); plain http is accepted only for addresses in them; default: none, for tests and private deployments"},
 	{"VIDIVO_TURN_USER_QUOTA", "turn-user-quota", "10", "live allocations one participant may hold on the embedded TURN server; 0 is no limit"},
 	{"VIDIVO_ICE_POLICY", "ice-policy", "all", `how the call pages connect media: "all", or "relay" for TURN only (hides participants' addresses from each other)`},
 	{"VIDIVO_EMBED_ORIGINS", "embed-origins", "", "comma-separated origins (https://coach.example) allowed to frame the scheduling widget (/embed/ pages); default: none, no page may be framed"},
+	{"VIDIVO_SSO_PARTNERS", "sso-partners", "", "partner apps whose HS256 tokens sign users up and in (/sso/signup, /sso/login): comma-separated issuer=key pairs (keys of 32+ bytes), or @path to a file of them, one per line; default: none, single sign-on off"},
 }
 
 // storeFlags are the settings of the commands that only open the
@@ -217,8 +227,14 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string, only ...string
 		if c.EmbedOrigins, err = parseOrigins(val["embed-origins"]); err != nil {
 			return nil, fmt.Errorf("VIDIVO_EMBED_ORIGINS: %w", err)
 		}
+		if c.SSOPartners, err = sso.ParsePartners(val["sso-partners"]); err != nil {
+			return nil, fmt.Errorf("VIDIVO_SSO_PARTNERS: %w", err)
+		}
 		if c.TURNAllowPeers, err = turn.ParseAllowPeers(val["turn-allow-peers"]); err != nil {
 			return nil, fmt.Errorf("VIDIVO_TURN_ALLOW_PEERS: %w", err)
+		}
+		if c.WebhookAllowNets, err = webhook.ParseAllow(val["webhook-allow-nets"]); err != nil {
+			return nil, fmt.Errorf("VIDIVO_WEBHOOK_ALLOW_NETS: %w", err)
 		}
 		if c.TURNUserQuota, err = strconv.Atoi(val["turn-user-quota"]); err != nil || c.TURNUserQuota < 0 {
 			return nil, fmt.Errorf("TURN user quota must be a whole number ≥ 0, got %q", val["turn-user-quota"])

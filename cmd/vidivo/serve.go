@@ -213,6 +213,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Payments: c.Payments, Limiter: srv, PublicURL: c.PublicURL, Logger: logger,
 		StripePublishableKey: c.StripePublishableKey, ICEPolicy: c.ICEPolicy,
 		Booking: srv.Booking, EventTypes: db, EmbedOrigins: c.EmbedOrigins,
+		SSO: ssoService(c, db, authSvc),
 	}
 	pages.Routes()
 	srv.Pages = pages
