@@ -162,8 +162,9 @@ type Query struct {
 }
 
 // Memberships lists memberships the caller may read: anyone their own
-// (UserID is the caller), owners and admins their organization's. Any
-// other list is EFORBIDDEN, whether or not it has members, so nothing is
+// (UserID is the caller), owners and admins their organization's (all of
+// it, or one of its members by UserID). Any other list is EFORBIDDEN,
+// whether or not the user or organization has members, so nothing is
 // learned from the refusal.
 func (s *Service) Memberships(ctx context.Context, caller vidivo.Caller, q Query) (*vidivo.MembershipPage, error) {
 	f := vidivo.MembershipFilter{OrganizationID: q.OrganizationID, UserID: q.UserID, After: q.After, Limit: q.Limit}
@@ -183,8 +184,17 @@ func (s *Service) Memberships(ctx context.Context, caller vidivo.Caller, q Query
 		return nil, vidivo.Errorf(vidivo.EFORBIDDEN,
 			"only the organization's owners and admins list its members; members read their own membership (user=)")
 	}
-	// An owner or admin reads within their own organization only.
-	f.OrganizationID = mine.OrganizationID
+	if q.OrganizationID == "" {
+		// user= alone: that user must be in the reader's organization.
+		theirs, err := s.Store.Membership(ctx, mine.OrganizationID, q.UserID)
+		if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
+			return nil, vidivo.Errorf(vidivo.EFORBIDDEN, "this user is not a member of your organization")
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.OrganizationID = theirs.OrganizationID
+	}
 	return s.Store.Memberships(ctx, f)
 }
 
