@@ -29,6 +29,7 @@ import (
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
 	"github.com/vidivo/vidivo/web"
+	"github.com/vidivo/vidivo/webhooks"
 )
 
 // errHelp means --help was shown; the command succeeded.
@@ -151,7 +152,8 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	defer stopNotify()
 	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, PlatformFeePercent: c.PlatformFeePercent,
 		RenewLead: c.RenewLead, Logger: logger, Metrics: calls.NewMetrics()}
-	runner, err := startJobs(ctx, engine, pool, callSvc, logger)
+	hooks := newWebhooks(c, db, logger)
+	runner, err := startJobs(ctx, engine, pool, callSvc, hooks, logger)
 	if err != nil {
 		return err
 	}
@@ -199,6 +201,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		// @anchor fields ACCOUNTS
 		Events: &booking.Events{Store: db, Orgs: db, PublicURL: c.PublicURL},
 		// @anchor fields EVENTS
+		Webhooks: hooks,
 		// @anchor fields WEBHOOKS
 		// @anchor fields SSO
 	}
@@ -269,8 +272,8 @@ const guestTokenTTL = 12 * time.Hour
 
 // startJobs starts working the job queue: the jobs the store enqueues
 // through its Enqueuer on the same pool.
-func startJobs(ctx context.Context, engine string, pool *sql.DB, svc *calls.Service, logger *slog.Logger) (*jobs.Runner, error) {
-	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, Logger: logger})
+func startJobs(ctx context.Context, engine string, pool *sql.DB, svc *calls.Service, hooks *webhooks.Service, logger *slog.Logger) (*jobs.Runner, error) {
+	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, Webhooks: hooks, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
