@@ -147,6 +147,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("turn: %w", err)
 	}
+	growBuffers(udp, logger)
 	tl := &trackingListener{Listener: tcp, conns: map[*trackedConn]struct{}{}}
 
 	policy := newPeerPolicy(relayIP, udp.LocalAddr().(*net.UDPAddr).Port, cfg.AllowPeers, ports)
@@ -173,6 +174,28 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	logger.Info("TURN server listening", "addr", udp.LocalAddr().String(), "relay_ip", relayIP.String(),
 		"realm", cfg.Realm, "allow_peers", cfg.AllowPeers, "user_quota", cfg.UserQuota)
 	return &Server{turn: srv, udp: udp, tcp: tl, relayIP: relayIP}, nil
+}
+
+// udpListenBuffer is the receive and send buffer size asked for on the UDP
+// listening socket, which every client's packets go through and one
+// goroutine reads. The kernel's default (net.core.rmem_default, about
+// 200 KiB: a few hundred datagrams, some 20 ms of a busy relay) overflows
+// whenever that goroutine waits for a CPU a little longer, and the
+// datagrams are lost. coturn asks for the same on its listening sockets;
+// the kernel caps it at net.core.rmem_max / wmem_max, and memory is only
+// used while datagrams are waiting.
+const udpListenBuffer = 2 << 20
+
+// growBuffers asks for udpListenBuffer on c; failing that it logs, as the
+// server works, only with less slack.
+func growBuffers(c net.PacketConn, logger *slog.Logger) {
+	uc, ok := c.(*net.UDPConn)
+	if !ok {
+		return
+	}
+	if err := errors.Join(uc.SetReadBuffer(udpListenBuffer), uc.SetWriteBuffer(udpListenBuffer)); err != nil {
+		logger.Warn("TURN UDP socket buffers left at the system default", "err", err)
+	}
 }
 
 // relayBindAddr is the address relay sockets bind to. They are IPv4
