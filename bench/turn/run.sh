@@ -17,6 +17,7 @@
 #   BENCH_TURN_ARGS    extra flags for `turn load` (go doc ./bench/turn)
 #   BENCH_TURN_PORT    vidivo's TURN port; coturn gets +1, the API +15000 (default 3480)
 #   BENCH_TURN_KEEP=DIR  copy the JSON results and logs to DIR
+#   BENCH_TURN_VIDIVO=BIN  run this vidivo binary instead of building the tree's
 set -euo pipefail
 
 ROUNDS=${BENCH_TURN_ROUNDS:-2}
@@ -39,10 +40,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$ROOT" && go build -o "$WORK/vidivo" ./cmd/vidivo && go build -o "$WORK/turn" ./bench/turn)
+(cd "$ROOT" && go build -o "$WORK/turn" ./bench/turn)
+if [ -n "${BENCH_TURN_VIDIVO:-}" ]; then cp "$BENCH_TURN_VIDIVO" "$WORK/vidivo"; else (cd "$ROOT" && go build -o "$WORK/vidivo" ./cmd/vidivo); fi
 SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 PION=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/pion/turn/v4)
-VIDIVO_VERSION="$(cd "$ROOT" && git rev-parse --short HEAD) (pion/turn $PION, $(go version | cut -d' ' -f3))"
+VIDIVO_VERSION="$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- turn cmd || echo +changes) (pion/turn $PION, $(go version | cut -d' ' -f3))"
+if [ -n "${BENCH_TURN_VIDIVO:-}" ]; then VIDIVO_VERSION="$(basename "$BENCH_TURN_VIDIVO") (pion/turn $PION)"; fi
 COTURN_VERSION="$("$TURNSERVER" --version 2>&1 | tail -1) (Debian)"
 MIN_PORT=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
 MAX_PORT=$(cut -f2 /proc/sys/net/ipv4/ip_local_port_range)
