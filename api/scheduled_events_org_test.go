@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,15 +55,34 @@ func TestScheduledEventsOrganization(t *testing.T) {
 
 		at := e.Clock.Now().UTC().Truncate(time.Hour).Add(24 * time.Hour)
 		byHost := map[string][]string{}
+		// jane's and bob's second bookings start together: rows that tie
+		// on start_time are ordered, and paged, by id.
 		for i, h := range []session{jane, bob, xena, jane, bob} {
 			putAvailability(t, e, h.AccessToken, allDay()).WantStatus(t, http.StatusOK)
-			id := bookedAt(t, e, guest.AccessToken, h.User.Username, at.Add(time.Duration(i)*time.Hour), 30)
+			id := bookedAt(t, e, guest.AccessToken, h.User.Username, at.Add(time.Duration(min(i, 3))*time.Hour), 30)
 			byHost[h.User.Username] = append(byHost[h.User.Username], apitest.PublicURL+"/v1/scheduled_events/"+id)
 		}
 		orgURI := apitest.PublicURL + "/v1/organizations/" + org.ID
-		members := []string{byHost["janecoach"][0], byHost["bobcoach"][0], byHost["janecoach"][1], byHost["bobcoach"][1]}
+		tied := []string{byHost["janecoach"][1], byHost["bobcoach"][1]}
+		slices.Sort(tied) // same prefix: sorting the URIs sorts the ids
+		members := []string{byHost["janecoach"][0], byHost["bobcoach"][0], tied[0], tied[1]}
 
-		// The whole organization, walked one row a page.
+		// The whole organization, walked one row a page, latest first too.
+		latest := slices.Clone(members)
+		slices.Reverse(latest)
+		var desc []string
+		q := url.Values{"organization": {orgURI}, "count": {"1"}, "sort": {"start_time:desc"}}
+		for page := 0; page < 6; page++ {
+			l := getEvents(t, e, owner.AccessToken, q)
+			desc = append(desc, eventURIs(l)...)
+			if l.Pagination.NextPageToken == nil {
+				break
+			}
+			q.Set("page_token", *l.Pagination.NextPageToken)
+		}
+		if diff := cmp.Diff(latest, desc); diff != "" {
+			t.Errorf("the organization latest first (-want +got):\n%s", diff)
+		}
 		for _, reader := range []session{owner, admin} {
 			var got []string
 			q := url.Values{"organization": {orgURI}, "count": {"1"}}
