@@ -121,6 +121,13 @@ func TestOrganizations(t *testing.T) {
 		if org.Name != "Acme Coaching" || org.URI != apitest.PublicURL+"/v1/organizations/"+org.ID {
 			t.Fatalf("org = %+v", org)
 		}
+		if me := getMe(t, e, owner.AccessToken); me.CurrentOrganization == nil || *me.CurrentOrganization != org.URI ||
+			me.SchedulingURL == nil || *me.SchedulingURL != apitest.PublicURL+"/ownerhost" {
+			t.Errorf("owner's me = %+v", me)
+		}
+		if me := getMe(t, e, member.AccessToken); me.CurrentOrganization != nil || me.SchedulingURL != nil {
+			t.Errorf("a client outside any organization: me = %+v", me)
+		}
 		// The uri round-trips.
 		got := e.Do(apitest.Req{Method: "GET", Path: strings.TrimPrefix(org.URI, apitest.PublicURL), Token: owner.AccessToken})
 		got.WantStatus(t, http.StatusOK)
@@ -257,6 +264,9 @@ func TestOrganizations(t *testing.T) {
 				WantStatus(t, http.StatusNoContent)
 			e.Do(apitest.Req{Method: "GET", Path: "/v1/organizations/" + org.ID, Token: member.AccessToken}).
 				WantError(t, http.StatusNotFound, vidivo.ENOTFOUND)
+			if me := getMe(t, e, member.AccessToken); me.CurrentOrganization != nil {
+				t.Errorf("after leaving, current_organization = %s", *me.CurrentOrganization)
+			}
 			// The owner removes the admin.
 			e.Do(apitest.Req{Method: "DELETE", Path: "/v1/organization_memberships/" + am.Resource.ID, Token: owner.AccessToken}).
 				WantStatus(t, http.StatusNoContent)
@@ -266,6 +276,21 @@ func TestOrganizations(t *testing.T) {
 			mustCreateOrg(t, e, member.AccessToken, "Member's own")
 		})
 	})
+}
+
+type meBody struct {
+	SchedulingURL       *string `json:"scheduling_url"`
+	CurrentOrganization *string `json:"current_organization"`
+}
+
+// getMe reads the integrator's fields of GET /v1/users/me.
+func getMe(t *testing.T, e *apitest.Env, tok string) meBody {
+	t.Helper()
+	resp := e.Do(apitest.Req{Method: "GET", Path: "/v1/users/me", Token: tok})
+	resp.WantStatus(t, http.StatusOK)
+	var out struct{ User meBody }
+	resp.Decode(t, &out)
+	return out.User
 }
 
 // ownMembership reads the membership of the holder of s.

@@ -34,21 +34,41 @@ type userEnvelope struct {
 	User userResponse `json:"user"`
 }
 
+// meResponse is the caller's own account with what integrators read from
+// /users/me under Calendly's names: the scheduling page and the
+// organization the account belongs to.
+type meResponse struct {
+	userResponse
+	SchedulingURL       *string `json:"scheduling_url"`
+	CurrentOrganization *string `json:"current_organization"`
+}
+
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.Users.UserByID(r.Context(), CallerFrom(r.Context()).Subject)
-	return writeMe(w, u, err)
+	return s.writeMe(w, r, u, err)
 }
 
 // writeMe answers with the caller's own account. A missing account means
 // the token outlived it: the caller is no longer anyone.
-func writeMe(w http.ResponseWriter, u *vidivo.User, err error) error {
+func (s *Server) writeMe(w http.ResponseWriter, r *http.Request, u *vidivo.User, err error) error {
 	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
 		return vidivo.Errorf(vidivo.EUNAUTHORIZED, "account no longer exists")
 	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, userEnvelope{newUserResponse(u)})
+	out := meResponse{userResponse: newUserResponse(u), SchedulingURL: s.schedulingURL(u)}
+	if s.Orgs != nil {
+		m, err := s.Orgs.CurrentOrganization(r.Context(), u.ID)
+		if err != nil {
+			return err
+		}
+		if m != nil {
+			org := s.organizationURI(m.OrganizationID)
+			out.CurrentOrganization = &org
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]meResponse{"user": out})
 	return nil
 }
 
@@ -72,5 +92,5 @@ func (s *Server) handleMeUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, err := s.Users.UpdateUser(r.Context(), CallerFrom(r.Context()).Subject, upd)
-	return writeMe(w, u, err)
+	return s.writeMe(w, r, u, err)
 }
