@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/api/apitest"
 	"github.com/vidivo/vidivo/webhook"
@@ -430,6 +432,19 @@ func TestWebhookDeliveries(t *testing.T) {
 			}
 		}
 
+		// The canceled invitee's payload is what a GET of its uri answers,
+		// with its event embedded.
+		var payload map[string]any
+		json.Unmarshal(got[1].Envelope.Payload, &payload)
+		delete(payload, "scheduled_event")
+		resp := e.Do(apitest.Req{Method: "GET", Path: "/v1/scheduled_events/" + first + "/invitees/" + first, Token: host.AccessToken})
+		resp.WantStatus(t, http.StatusOK)
+		var read struct{ Resource map[string]any }
+		resp.Decode(t, &read)
+		if diff := cmp.Diff(read.Resource, payload); diff != "" {
+			t.Errorf("invitee.canceled payload differs from GET of its uri (-get +payload):\n%s", diff)
+		}
+
 		// A call: started, then completed with what it cost.
 		link := createLink(t, e, host.AccessToken, map[string]any{"rate_per_minute": "2.50", "window_size_minutes": 5})
 		j := mustJoin(t, e, link.ShortCode)
@@ -664,5 +679,95 @@ func TestWebhookFailures(t *testing.T) {
 				t.Errorf("after 24 hours: %+v, %+v", s, d)
 			}
 		})
+	})
+}
+
+// TestWebhookOrganizationScope: an organization's owners and admins
+// subscribe to and read its subscriptions; members and the owner of
+// another organization can neither create, list, read nor delete them;
+// a member's booking reaches the organization's subscription.
+func TestWebhookOrganizationScope(t *testing.T) {
+	t.Parallel()
+	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
+		owner := paidHost(t, e, "olive")
+		admin := paidHost(t, e, "adaline")
+		member := paidHost(t, e, "mona")
+		stranger := paidHost(t, e, "sven")
+		acme := mustCreateOrg(t, e, owner.AccessToken, "Acme")
+		mustJoinOrg(t, e, owner.AccessToken, acme.ID, admin, "admin")
+		mustJoinOrg(t, e, owner.AccessToken, acme.ID, member, "member")
+		beta := mustCreateOrg(t, e, stranger.AccessToken, "Beta")
+		rc := newReceiver(t, e)
+		orgBody := func(org orgBody, u string) map[string]any {
+			return map[string]any{"url": u, "events": []string{"invitee.created"}, "organization": org.URI, "scope": "organization"}
+		}
+
+		resp := createWebhook(e, owner.AccessToken, orgBody(acme, rc.url()))
+		resp.WantStatus(t, http.StatusCreated)
+		var out struct{ Resource webhookBody }
+		resp.Decode(t, &out)
+		sub := out.Resource
+		if sub.Scope != "organization" || sub.Organization == nil || *sub.Organization != acme.URI || sub.User != nil {
+			t.Fatalf("created %+v", sub)
+		}
+		rc.mu.Lock()
+		rc.secret = sub.SigningKey
+		rc.mu.Unlock()
+		createWebhook(e, admin.AccessToken, orgBody(acme, rc.url())).WantError(t, http.StatusConflict, "conflict")
+		createWebhook(e, admin.AccessToken, orgBody(acme, "https://hooks.example.com/acme")).WantStatus(t, http.StatusCreated)
+		createWebhook(e, member.AccessToken, orgBody(acme, "https://hooks.example.com/m")).WantError(t, http.StatusForbidden, "forbidden")
+		createWebhook(e, stranger.AccessToken, orgBody(acme, "https://hooks.example.com/s")).WantError(t, http.StatusForbidden, "forbidden")
+		createWebhook(e, owner.AccessToken, orgBody(beta, "https://hooks.example.com/o")).WantError(t, http.StatusForbidden, "forbidden")
+		resp = createWebhook(e, stranger.AccessToken, orgBody(beta, "https://hooks.example.com/beta"))
+		resp.WantStatus(t, http.StatusCreated)
+		resp.Decode(t, &out)
+		betaSub := out.Resource
+
+		list := "/v1/webhook_subscriptions?scope=organization&organization=" + url.QueryEscape(acme.URI)
+		for _, tt := range []struct {
+			who  session
+			want int
+		}{{owner, 2}, {admin, 2}, {member, -1}, {stranger, -1}} {
+			resp := e.Do(apitest.Req{Method: "GET", Path: list, Token: tt.who.AccessToken})
+			if tt.want < 0 {
+				resp.WantError(t, http.StatusForbidden, "forbidden")
+				continue
+			}
+			resp.WantStatus(t, http.StatusOK)
+			var page struct{ Collection []webhookBody }
+			resp.Decode(t, &page)
+			if len(page.Collection) != tt.want {
+				t.Errorf("%s lists %d", tt.who.User.Username, len(page.Collection))
+			}
+		}
+		getWebhook(t, e, admin.AccessToken, sub.ID())
+		for _, tt := range []struct {
+			who session
+			id  string
+		}{{member, sub.ID()}, {stranger, sub.ID()}, {owner, betaSub.ID()}, {admin, betaSub.ID()}} {
+			for _, method := range []string{"GET", "DELETE"} {
+				e.Do(apitest.Req{Method: method, Path: "/v1/webhook_subscriptions/" + tt.id, Token: tt.who.AccessToken}).
+					WantError(t, http.StatusNotFound, "not_found")
+			}
+			e.Do(apitest.Req{Method: "GET", Path: "/v1/webhook_subscriptions/" + tt.id + "/deliveries", Token: tt.who.AccessToken}).
+				WantError(t, http.StatusNotFound, "not_found")
+		}
+
+		// A member's booking reaches the organization's subscription; the
+		// other organization's hears nothing of it.
+		putAvailability(t, e, member.AccessToken, allDay()).WantStatus(t, http.StatusOK)
+		guest := mustSignup(t, e, "alex", "client")
+		id := bookedAt(t, e, guest.AccessToken, "mona", e.Clock.Now().Truncate(time.Hour).Add(26*time.Hour), 30)
+		pump(t, e, sub.ID())
+		got := rc.received()
+		if len(got) != 1 || !strings.Contains(string(got[0].Envelope.Payload), id) {
+			t.Fatalf("received %+v", got)
+		}
+		if n := len(deliveries(t, e, stranger.AccessToken, betaSub.ID())); n != 0 {
+			t.Errorf("the other organization's subscription got %d deliveries", n)
+		}
+		// A member reads the deliveries of their own subscriptions only.
+		e.Do(apitest.Req{Method: "POST", Path: "/v1/webhook_subscriptions/" + sub.ID() + "/deliveries/" + got[0].ID + "/redeliver",
+			Token: member.AccessToken}).WantError(t, http.StatusNotFound, "not_found")
 	})
 }
