@@ -129,11 +129,16 @@ func TestSSOSignup(t *testing.T) {
 
 func TestSSOWithoutPartners(t *testing.T) {
 	t.Parallel()
-	s := newSite(t, "sqlite", nil)
-	for _, route := range []string{"/sso/signup", "/sso/login"} {
-		if e := s.ssoGet(t, route, "x", http.StatusNotFound); e.Status != "not_found" {
-			t.Errorf("%s without partners = %+v", route, e)
-		}
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			s := newSite(t, engine, nil)
+			for _, route := range []string{"/sso/signup", "/sso/login"} {
+				if e := s.ssoGet(t, route, "x", http.StatusNotFound); e.Status != "not_found" {
+					t.Errorf("%s without partners = %+v", route, e)
+				}
+			}
+		})
 	}
 }
 
