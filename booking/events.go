@@ -228,17 +228,6 @@ func (e *Events) Invitee(ctx context.Context, c vidivo.Caller, eventID string) (
 	return p.Invitee, nil
 }
 
-// InviteePayload renders a booking as an invitee webhook's payload (the
-// invitee with its scheduled event), as it stands now. It checks no
-// caller: it is for jobs that already hold the booking's id.
-func (e *Events) InviteePayload(ctx context.Context, id string) (resources.InviteeWithEvent, error) {
-	b, err := e.Store.Booking(ctx, id)
-	if err != nil {
-		return resources.InviteeWithEvent{}, err
-	}
-	return e.payload(ctx, b)
-}
-
 // readable loads a booking the caller may read.
 func (e *Events) readable(ctx context.Context, c vidivo.Caller, id string) (*vidivo.ScheduledCall, error) {
 	if !isID(id) {
