@@ -34,6 +34,7 @@ func Run(t *testing.T, engine string) {
 	t.Run("CallLedger", func(t *testing.T) { testCallLedger(t, engine) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, engine) })
 	t.Run("IdempotencyRace", func(t *testing.T) { testIdempotencyRace(t, engine) })
+	t.Run("SSO", func(t *testing.T) { testSSO(t, engine) })
 }
 
 type bundle struct {
