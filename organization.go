@@ -188,6 +188,9 @@ type OrganizationStore interface {
 	CreateInvitation(ctx context.Context, inv *Invitation) error
 	// Invitation returns orgID's invitation id; ENOTFOUND if none.
 	Invitation(ctx context.Context, orgID, id string) (*Invitation, error)
+	// InvitationByToken returns the invitation whose token has tokenHash,
+	// with its organization; ENOTFOUND if none.
+	InvitationByToken(ctx context.Context, tokenHash string) (*Invitation, *Organization, error)
 	// Invitations returns a page of orgID's invitations in id order, after
 	// the id after ("" for the first page).
 	Invitations(ctx context.Context, orgID, after string, limit int) (*InvitationPage, error)

@@ -264,6 +264,25 @@ func (s *Server) handleInvitationRevoke(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
+// invitationPreviewJSON is what an invitation link shows: the invitation
+// and the name of the organization it invites to.
+type invitationPreviewJSON struct {
+	invitationJSON
+	OrganizationName string `json:"organization_name"`
+}
+
+// handleInvitationPreview is GET /v1/organization_invitations/{token}, the
+// invitation link itself: public, as the token is the secret.
+func (s *Server) handleInvitationPreview(w http.ResponseWriter, r *http.Request) error {
+	inv, org, err := s.Orgs.Preview(r.Context(), r.PathValue("token"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]invitationPreviewJSON{"resource": {s.invitationJSON(inv), org.Name}})
+	return nil
+}
+
 // handleInvitationAccept is POST /v1/organization_invitations/{token}/accept
 // by the invited account.
 func (s *Server) handleInvitationAccept(w http.ResponseWriter, r *http.Request) error {

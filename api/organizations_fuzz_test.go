@@ -79,7 +79,7 @@ func FuzzAccountsTargets(f *testing.F) {
 			for _, route := range []struct{ method, target string }{
 				{"DELETE", "/v1/personal_access_tokens/" + p}, {"GET", "/v1/organizations/" + p},
 				{"GET", "/v1/organizations/" + p + "/invitations"}, {"DELETE", "/v1/organizations/" + fe.org + "/invitations/" + p},
-				{"POST", "/v1/organization_invitations/" + p + "/accept"},
+				{"POST", "/v1/organization_invitations/" + p + "/accept"}, {"GET", "/v1/organization_invitations/" + p},
 				{"GET", "/v1/organization_memberships?organization=" + q}, {"GET", "/v1/organization_memberships?user=" + q},
 				{"GET", "/v1/organization_memberships?organization=" + fe.org + "&count=" + q + "&page_token=" + q},
 				{"GET", "/v1/organizations/" + fe.org + "/invitations?count=" + q + "&page_token=" + q},

@@ -235,10 +235,32 @@ func TestOrganizations(t *testing.T) {
 				t.Errorf("statuses = %v", statuses)
 			}
 
+			// The link shows what it invites to, to anyone holding it.
+			preview := func(token string) *apitest.Response {
+				return e.Do(apitest.Req{Method: "GET", Path: "/v1/organization_invitations/" + token})
+			}
+			var pv struct {
+				Resource struct {
+					invitationBody
+					OrganizationName string `json:"organization_name"`
+				}
+			}
+			preview(it).Decode(t, &pv)
+			if pv.Resource.OrganizationName != "Acme Coaching" || pv.Resource.Status != "pending" || pv.Resource.ID != inv.ID ||
+				pv.Resource.InvitationURL != "" {
+				t.Errorf("preview = %+v", pv.Resource)
+			}
+			preview(strings.Repeat("A", 43)).WantError(t, http.StatusNotFound, vidivo.ENOTFOUND)
+			preview("short").WantError(t, http.StatusNotFound, vidivo.ENOTFOUND)
+
 			revoke := apitest.Req{Method: "DELETE", Path: "/v1/organizations/" + org.ID + "/invitations/" + inv.ID, Token: admin.AccessToken}
 			e.Do(revoke).WantStatus(t, http.StatusNoContent)
 			e.Do(revoke).WantStatus(t, http.StatusNoContent)
 			accept(e, gone.AccessToken, it).WantError(t, http.StatusNotFound, vidivo.ENOTFOUND)
+			preview(it).Decode(t, &pv)
+			if pv.Resource.Status != "revoked" {
+				t.Errorf("revoked invitation's preview status = %s", pv.Resource.Status)
+			}
 
 			// Expired after 14 days.
 			_, it = mustInvite(t, e, owner.AccessToken, org.ID, gone.User.Email, "member")

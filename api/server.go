@@ -16,6 +16,7 @@ import (
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/billing"
 	"github.com/vidivo/vidivo/booking"
+	"github.com/vidivo/vidivo/calendars"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/orgs"
@@ -92,6 +93,11 @@ type Server struct {
 	Webhooks *webhooks.Service
 	// @anchor fields WEBHOOKS
 	// @anchor fields SSO
+	// @anchor fields OAUTH
+	// Calendars runs hosts' connected calendars; nil serves none.
+	Calendars *calendars.Service
+	// @anchor fields CALENDARS
+	// @anchor fields SESSIONS
 
 	mux     *http.ServeMux
 	metrics *metrics
@@ -202,6 +208,7 @@ func (s *Server) Routes() {
 	m.Handle("POST /v1/organizations/{id}/invitations", s.authed(s.handleInvitationCreate, accountRoles...))
 	m.Handle("GET /v1/organizations/{id}/invitations", s.authed(s.handleInvitationList, accountRoles...))
 	m.Handle("DELETE /v1/organizations/{id}/invitations/{invitation_id}", s.authed(s.handleInvitationRevoke, accountRoles...))
+	m.Handle("GET /v1/organization_invitations/{token}", s.public(s.handle(s.handleInvitationPreview)))
 	m.Handle("POST /v1/organization_invitations/{token}/accept", s.authed(s.handleInvitationAccept, accountRoles...))
 	m.Handle("GET /v1/organization_memberships", s.authed(s.handleMembershipList, accountRoles...))
 	m.Handle("GET /v1/organization_memberships/{id}", s.authed(s.handleMembershipGet, accountRoles...))
@@ -221,6 +228,10 @@ func (s *Server) Routes() {
 		s.authed(s.handleWebhookRedeliver, accountRoles...))
 	// @anchor routes WEBHOOKS
 	// @anchor routes SSO
+	// @anchor routes OAUTH
+	s.calendarRoutes(m)
+	// @anchor routes CALENDARS
+	// @anchor routes SESSIONS
 	if s.Signal != nil {
 		m.Handle("GET /signal/ws", s.Signal)
 	}

@@ -152,6 +152,16 @@ func (s *Service) Accept(ctx context.Context, caller vidivo.Caller, token string
 	return s.Store.AcceptInvitation(ctx, HashToken(token), u)
 }
 
+// Preview returns the invitation with token and its organization, for the
+// invitation link: whoever holds the token (256 random bits) may see what
+// it invites to. Unknown or malformed tokens are ENOTFOUND.
+func (s *Service) Preview(ctx context.Context, token string) (*vidivo.Invitation, *vidivo.Organization, error) {
+	if !IsInviteToken(token) {
+		return nil, nil, errInvitationNotFound
+	}
+	return s.Store.InvitationByToken(ctx, HashToken(token))
+}
+
 // Query selects memberships to list: an organization's, or a user's
 // (either or both given, as ids).
 type Query struct {

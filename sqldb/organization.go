@@ -319,6 +319,22 @@ func (db *DB) Invitation(ctx context.Context, orgID, id string) (*vidivo.Invitat
 	return inv, nil
 }
 
+// InvitationByToken implements vidivo.OrganizationStore.
+func (db *DB) InvitationByToken(ctx context.Context, tokenHash string) (*vidivo.Invitation, *vidivo.Organization, error) {
+	var (
+		o                vidivo.Organization
+		created, updated scanTime
+	)
+	q := db.d.rebind(`SELECT ` + prefixed("i", invitationColumns) + `, o.name, o.created_at, o.updated_at
+		FROM organization_invitations i JOIN organizations o ON o.id = i.organization_id WHERE i.token_hash = ?`)
+	inv, err := scanInvitation(db.db.QueryRowContext(ctx, q, tokenHash), &o.Name, &created, &updated)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqldb: invitation by token: %w", err)
+	}
+	o.ID, o.CreatedAt, o.UpdatedAt = inv.OrganizationID, created.Time, updated.Time
+	return inv, &o, nil
+}
+
 // Invitations implements vidivo.OrganizationStore.
 func (db *DB) Invitations(ctx context.Context, orgID, after string, limit int) (*vidivo.InvitationPage, error) {
 	q := db.d.rebind(`SELECT ` + invitationColumns + ` FROM organization_invitations
@@ -451,15 +467,18 @@ func scanMemberWithUser(row scanner) (*vidivo.MemberWithUser, error) {
 	return &mu, nil
 }
 
-func scanInvitation(row scanner) (*vidivo.Invitation, error) {
+// scanInvitation reads invitationColumns, then any extra destinations. A
+// missing row is ENOTFOUND.
+func scanInvitation(row scanner, extra ...any) (*vidivo.Invitation, error) {
 	var (
 		inv                       vidivo.Invitation
 		role, status              string
 		invitedBy, acceptedBy     sql.NullString
 		created, updated, expires scanTime
 	)
-	err := row.Scan(&inv.ID, &inv.OrganizationID, &inv.Email, &role, &status, &inv.TokenHash, &invitedBy, &acceptedBy,
-		&created, &updated, &expires)
+	dest := []any{&inv.ID, &inv.OrganizationID, &inv.Email, &role, &status, &inv.TokenHash, &invitedBy, &acceptedBy,
+		&created, &updated, &expires}
+	err := row.Scan(append(dest, extra...)...)
 	if err != nil {
 		if errNoRows(err) {
 			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "invitation not found")

@@ -307,6 +307,12 @@ func testInvitations(t *testing.T, engine string) {
 	}
 	_, err = b.db.Invitation(ctx, other.ID, inv.ID)
 	wantCode(t, err, vidivo.ENOTFOUND)
+	got, gotOrg, err := b.db.InvitationByToken(ctx, "tok-alex")
+	if diff := cmp.Diff(want, got); err != nil || diff != "" || gotOrg.ID != org.ID || gotOrg.Name != "Acme" {
+		t.Errorf("InvitationByToken = %v, org %+v (-want +got):\n%s", err, gotOrg, diff)
+	}
+	_, _, err = b.db.InvitationByToken(ctx, "no-such-token")
+	wantCode(t, err, vidivo.ENOTFOUND)
 
 	_, err = invite(alex.Email, "tok-alex-2")
 	wantCode(t, err, vidivo.ECONFLICT) // one pending invitation per email
