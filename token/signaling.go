@@ -25,6 +25,9 @@ type Signaling struct {
 	// Role is "host" or "guest".
 	Role      string `json:"r"`
 	ExpiresAt int64  `json:"e"`
+	// Generation is the participant's join generation in a group session
+	// (0 for calls): a later join makes tokens of earlier ones stale.
+	Generation int64 `json:"g,omitempty"`
 }
 
 // SignalingMinter makes and checks signaling tokens: "st_" + the claims +
@@ -72,6 +75,15 @@ func (m *SignalingMinter) Verify(tok string) (Signaling, error) {
 		return Signaling{}, bad
 	}
 	return s, nil
+}
+
+// MintGeneration issues a token for participant of a group session
+// (room callID) at join generation gen.
+func (m *SignalingMinter) MintGeneration(callID, participant, role string, gen int64) string {
+	claims, _ := json.Marshal(Signaling{CallID: callID, Participant: participant, Role: role,
+		ExpiresAt: m.now().Add(SignalingTTL).Unix(), Generation: gen})
+	body := base64.RawURLEncoding.EncodeToString(claims)
+	return SignalingPrefix + body + "." + base64.RawURLEncoding.EncodeToString(m.mac(body))
 }
 
 func (m *SignalingMinter) mac(body string) []byte {
