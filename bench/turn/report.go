@@ -73,6 +73,12 @@ func reportMain(files []string) error {
 	row("  cycle p99 (ms)", "%.2f", func(r result) float64 { return r.Alloc.P99ms })
 	row("  failed cycles", "%.0f", func(r result) float64 { return float64(r.Alloc.Failed) })
 	row("  server CPU (cores)", "%.2f", func(r result) float64 { return r.Alloc.ServerCores })
+	row("  server CPU µs per cycle", "%.0f", func(r result) float64 {
+		if r.Alloc.PerSecond == 0 {
+			return 0
+		}
+		return r.Alloc.ServerCores / r.Alloc.PerSecond * 1e6
+	})
 	return nil
 }
 
