@@ -133,8 +133,22 @@ func (r *run) logKill(mode string, victim *server, detail string) {
 	if !r.fl.alone() {
 		who = " " + victim.name
 		r.stats.add("instance_kills."+victim.name, 1)
+		if r.wasLeader(victim) {
+			who += " (River's leader)"
+			r.stats.add("instance_kills.leader", 1)
+		}
 	}
 	r.logf("kill -9%s %s%s (after a %s pause)", who, mode, detail, r.lastWait.Round(time.Second))
+}
+
+// wasLeader reports whether the River client of the (just killed) member
+// held the leadership: the leader alone rescues stuck jobs, moves
+// scheduled jobs to available and enqueues reconciliation, so until
+// another instance is elected nothing does.
+func (r *run) wasLeader(m *server) bool {
+	var id string
+	err := r.db.QueryRow(`SELECT leader_id FROM river_leader WHERE expires_at > now() LIMIT 1`).Scan(&id)
+	return err == nil && r.fl.byRiverClient(id) == m
 }
 
 func (r *run) countKill(mode string) { r.stats.add("kill."+mode, 1) }
