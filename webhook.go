@@ -195,8 +195,12 @@ type WebhookDeliveryFilter struct {
 	Limit          int
 }
 
-// WebhookFanOutJob turns pending outbox events into deliveries.
-type WebhookFanOutJob struct{}
+// WebhookFanOutJob turns pending outbox events into deliveries: those of
+// one booking or call (SubjectID), enqueued with its change, so fan-outs
+// of different changes run side by side; or all of them (the sweep).
+type WebhookFanOutJob struct {
+	SubjectID string `json:"subject_id,omitempty"`
+}
 
 func (WebhookFanOutJob) Kind() string { return "webhook_fan_out" }
 
@@ -226,8 +230,8 @@ type WebhookStore interface {
 	SubscriptionsFor(ctx context.Context, userID, orgID string) ([]*WebhookSubscription, error)
 
 	// PendingWebhookEvents lists up to limit outbox events not yet fanned
-	// out, oldest first.
-	PendingWebhookEvents(ctx context.Context, limit int) ([]*WebhookEvent, error)
+	// out, oldest first: subjectID's, or all when it is "".
+	PendingWebhookEvents(ctx context.Context, subjectID string, limit int) ([]*WebhookEvent, error)
 	// FanOutWebhookEvent marks the event fanned out and stores its
 	// deliveries with their first attempts' jobs, in one transaction; it
 	// stores nothing (and returns false) if another worker did it first.

@@ -243,7 +243,7 @@ func pump(t *testing.T, e *apitest.Env, subID string) {
 	t.Helper()
 	ctx := context.Background()
 	svc := e.Server.Webhooks
-	if err := svc.FanOut(ctx); err != nil {
+	if err := svc.FanOut(ctx, ""); err != nil {
 		t.Fatalf("fan out: %v", err)
 	}
 	ds, _, err := e.DB.WebhookDeliveries(ctx, vidivo.WebhookDeliveryFilter{SubscriptionID: subID, Limit: 100})

@@ -73,8 +73,8 @@ type fanOutWorker struct {
 	svc *webhooks.Service
 }
 
-func (w *fanOutWorker) Work(ctx context.Context, _ *river.Job[fanOutArgs]) error {
-	return w.svc.FanOut(ctx)
+func (w *fanOutWorker) Work(ctx context.Context, job *river.Job[fanOutArgs]) error {
+	return w.svc.FanOut(ctx, job.Args.SubjectID)
 }
 
 type deliverWorker struct {

@@ -164,7 +164,10 @@ func scanSubscription(row scanner) (*vidivo.WebhookSubscription, error) {
 // kickWebhooks enqueues a fan-out in tx when tx (or an earlier one) left
 // an outbox event of subject pending: the trigger of migration 0012 wrote
 // it, and the job starts its delivery as soon as tx commits instead of at
-// the next sweep. Without a job queue the sweep alone fans out.
+// the next sweep. Without a job queue the sweep alone fans out. The
+// webhook jobs inserted here have no run time: River takes any time, even
+// now, as a scheduled job that its scheduler releases only every few
+// seconds, while a job without one is available at once.
 func (db *DB) kickWebhooks(ctx context.Context, tx *sql.Tx, subjectID string) error {
 	if db.jobs == nil {
 		return nil
@@ -177,14 +180,18 @@ func (db *DB) kickWebhooks(ctx context.Context, tx *sql.Tx, subjectID string) er
 	if !pending {
 		return nil
 	}
-	return db.enqueue(ctx, tx, []vidivo.ScheduledJob{{Job: vidivo.WebhookFanOutJob{}, RunAt: time.Now()}})
+	return db.enqueue(ctx, tx, []vidivo.ScheduledJob{{Job: vidivo.WebhookFanOutJob{SubjectID: subjectID}}})
 }
 
 // PendingWebhookEvents implements vidivo.WebhookStore.
-func (db *DB) PendingWebhookEvents(ctx context.Context, limit int) ([]*vidivo.WebhookEvent, error) {
+func (db *DB) PendingWebhookEvents(ctx context.Context, subjectID string, limit int) ([]*vidivo.WebhookEvent, error) {
+	where, args := `fanned_out_at IS NULL`, []any{}
+	if subjectID != "" {
+		where, args = where+` AND subject_id = ?`, append(args, subjectID)
+	}
 	q := db.d.rebind(`SELECT id, event, subject_id, host_id, created_at FROM webhook_events
-		WHERE fanned_out_at IS NULL ORDER BY id LIMIT ?`)
-	rows, err := db.db.QueryContext(ctx, q, limit)
+		WHERE ` + where + ` ORDER BY id LIMIT ?`)
+	rows, err := db.db.QueryContext(ctx, q, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: pending webhook events: %w", err)
 	}
@@ -231,7 +238,7 @@ func (db *DB) FanOutWebhookEvent(ctx context.Context, eventID int64, ds []*vidiv
 				return fmt.Errorf("insert delivery: %w", err)
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
-				jobs = append(jobs, vidivo.ScheduledJob{Job: vidivo.WebhookDeliverJob{DeliveryID: d.ID}, RunAt: time.Now()})
+				jobs = append(jobs, vidivo.ScheduledJob{Job: vidivo.WebhookDeliverJob{DeliveryID: d.ID}})
 			}
 		}
 		return db.enqueue(ctx, tx, jobs)
@@ -363,7 +370,7 @@ func (db *DB) RedeliverWebhook(ctx context.Context, id string, at time.Time) (*v
 		if err != nil {
 			return err
 		}
-		return db.enqueue(ctx, tx, []vidivo.ScheduledJob{{Job: vidivo.WebhookDeliverJob{DeliveryID: d.ID, Attempt: d.Attempts}, RunAt: time.Now()}})
+		return db.enqueue(ctx, tx, []vidivo.ScheduledJob{{Job: vidivo.WebhookDeliverJob{DeliveryID: d.ID, Attempt: d.Attempts}}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqldb: redeliver webhook: %w", err)

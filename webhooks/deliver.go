@@ -13,12 +13,14 @@ import (
 // fanOutBatch is how many outbox events one fan-out takes at a time.
 const fanOutBatch = 100
 
-// FanOut turns every pending outbox event into one delivery per
-// subscription that wants it, each with its first attempt's job. It is
-// the job the store enqueues with a change, and the periodic sweep.
-func (s *Service) FanOut(ctx context.Context) error {
+// FanOut turns the pending outbox events of one booking or call
+// (subjectID), or every pending one (""), into one delivery per
+// subscription that wants it, each with its first attempt's job. The
+// first is the job the store enqueues with a change, the second the
+// periodic sweep.
+func (s *Service) FanOut(ctx context.Context, subjectID string) error {
 	for {
-		events, err := s.Store.PendingWebhookEvents(ctx, fanOutBatch)
+		events, err := s.Store.PendingWebhookEvents(ctx, subjectID, fanOutBatch)
 		if err != nil {
 			return err
 		}
