@@ -53,6 +53,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
@@ -150,7 +151,9 @@ func runAll(cfg config) int {
 			return fatal(fmt.Errorf("build: %w", err))
 		}
 	}
-	tag := time.Now().UTC().Format("20060102t150405")
+	// Two runs started in one second (CI's, one by hand) must not share a
+	// database or usernames.
+	tag := time.Now().UTC().Format("20060102t150405") + fmt.Sprintf("%04x", mrand.IntN(1<<16))
 	runs := make([]*run, len(cfg.engines))
 	var wg sync.WaitGroup
 	for i, engine := range cfg.engines {

@@ -87,11 +87,13 @@ func (r *run) execute(parent context.Context) {
 	r.cancel = cancel
 	defer cancel()
 	r.started = time.Now()
+	// Closed even when preparing fails half-way: a fleet's instances
+	// already started and nginx must not outlive the run.
+	defer r.close()
 	if err := r.prepare(ctx); err != nil {
 		r.fatal(err)
 		return
 	}
-	defer r.close()
 	r.logf("serving on %s, data in %s; load %s with %d workers, a kill every ~%s", r.fl.describe(), r.work,
 		r.cfg.duration, r.cfg.workers, r.cfg.killEvery)
 
