@@ -23,6 +23,7 @@ const (
 	EPAYLOADTOOLARGE    = "payload_too_large"
 	EUNSUPPORTEDMEDIA   = "unsupported_media_type"
 	ERATELIMITED        = "rate_limited"
+	EINSUFFICIENTSCOPE  = "insufficient_scope"
 	EINTERNAL           = "internal"
 )
 
@@ -99,6 +100,7 @@ var httpStatus = map[string]int{
 	EPAYMENTFAILED:      http.StatusPaymentRequired,
 	ESTRIPENOTCONNECTED: http.StatusPaymentRequired,
 	EFORBIDDEN:          http.StatusForbidden,
+	EINSUFFICIENTSCOPE:  http.StatusForbidden,
 	ENOTFOUND:           http.StatusNotFound,
 	EMETHODNOTALLOWED:   http.StatusMethodNotAllowed,
 	ECONFLICT:           http.StatusConflict,

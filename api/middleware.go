@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/oauth"
 )
 
 // statusWriter records the status and size of a response.
@@ -182,10 +183,21 @@ func (s *Server) authed(h handlerFunc, roles ...vidivo.Role) http.Handler {
 			return vidivo.Errorf(vidivo.EUNAUTHORIZED, "missing bearer token")
 		}
 		// A personal access token is looked up in the store, so this uses
-		// the request's context.
-		c, err := s.Auth.AuthenticateContext(r.Context(), tok)
+		// the request's context. An OAuth app's token acts only within its
+		// scopes (routeScopes).
+		var (
+			c   vidivo.Caller
+			err error
+		)
+		if s.OAuth != nil && oauth.IsAccessToken(tok) {
+			c, r, err = s.oauthCaller(w, r, tok)
+		} else {
+			c, err = s.Auth.AuthenticateContext(r.Context(), tok)
+		}
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="vidivo", error="invalid_token"`)
+			if vidivo.ErrorCode(err) != vidivo.EINSUFFICIENTSCOPE {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="vidivo", error="invalid_token"`)
+			}
 			return err
 		}
 		if len(roles) > 0 && !c.Can(roles...) {

@@ -19,7 +19,9 @@ import (
 	"github.com/vidivo/vidivo/calendars"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/notify"
+	"github.com/vidivo/vidivo/oauth"
 	"github.com/vidivo/vidivo/orgs"
+	"github.com/vidivo/vidivo/sessions"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
 	"github.com/vidivo/vidivo/webhooks"
@@ -93,10 +95,14 @@ type Server struct {
 	Webhooks *webhooks.Service
 	// @anchor fields WEBHOOKS
 	// @anchor fields SSO
+	// OAuth runs third-party apps, consent and the token endpoint.
+	OAuth *oauth.Service
 	// @anchor fields OAUTH
 	// Calendars runs hosts' connected calendars; nil serves none.
 	Calendars *calendars.Service
 	// @anchor fields CALENDARS
+	// Sessions runs scheduled group sessions and their entry URLs.
+	Sessions *sessions.Service
 	// @anchor fields SESSIONS
 
 	mux     *http.ServeMux
@@ -228,9 +234,25 @@ func (s *Server) Routes() {
 		s.authed(s.handleWebhookRedeliver, accountRoles...))
 	// @anchor routes WEBHOOKS
 	// @anchor routes SSO
+	if s.OAuth != nil {
+		m.Handle("POST /v1/oauth_applications", s.authed(s.handleOAuthAppCreate, accountRoles...))
+		m.Handle("GET /v1/oauth_applications", s.authed(s.handleOAuthAppList, accountRoles...))
+		m.Handle("GET /v1/oauth_applications/{id}", s.authed(s.handleOAuthAppGet, accountRoles...))
+		m.Handle("PATCH /v1/oauth_applications/{id}", s.authed(s.handleOAuthAppUpdate, accountRoles...))
+		m.Handle("DELETE /v1/oauth_applications/{id}", s.authed(s.handleOAuthAppDelete, accountRoles...))
+		m.Handle("POST /v1/oauth_applications/{id}/rotate_secret", s.authed(s.handleOAuthAppRotate, accountRoles...))
+		m.Handle("GET /v1/oauth_authorizations", s.authed(s.handleOAuthAuthorizationList, accountRoles...))
+		m.Handle("DELETE /v1/oauth_authorizations/{id}", s.authed(s.handleOAuthAuthorizationDelete, accountRoles...))
+		m.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleOAuthMetadata)
+		m.HandleFunc("POST /oauth/token", s.handleOAuthToken)
+		m.HandleFunc("POST /oauth/revoke", s.handleOAuthRevoke)
+	}
 	// @anchor routes OAUTH
 	s.calendarRoutes(m)
 	// @anchor routes CALENDARS
+	if s.Sessions != nil {
+		s.sessionRoutes(m)
+	}
 	// @anchor routes SESSIONS
 	if s.Signal != nil {
 		m.Handle("GET /signal/ws", s.Signal)

@@ -150,6 +150,11 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) err
 	if len(errs) > 0 {
 		return vidivo.Invalid(errs...)
 	}
+	if OAuthAccessFrom(r.Context()) != nil {
+		// An app's subscription always gets a generated key, as the
+		// seed's integrations do: an app never chooses the secret.
+		req.SigningKey = ""
+	}
 	sub, err := s.Webhooks.Create(r.Context(), CallerFrom(r.Context()).Subject, req)
 	if err != nil {
 		return err

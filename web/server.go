@@ -21,6 +21,7 @@ import (
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/hosts"
 	"github.com/vidivo/vidivo/notify"
+	"github.com/vidivo/vidivo/oauth"
 	"github.com/vidivo/vidivo/sso"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
@@ -75,6 +76,12 @@ type Server struct {
 	// SSO signs partner apps' users up and in (/sso/…); nil means no
 	// partners.
 	SSO *sso.Service
+	// OAuth serves third-party apps' consent page and the apps settings
+	// page; nil serves neither.
+	OAuth *oauth.Service
+	// Rooms serves group sessions' entry pages and rooms (/s/{token});
+	// nil serves none.
+	Rooms *SessionRooms
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -118,6 +125,8 @@ func (s *Server) Routes() {
 	s.embedRoutes(m)
 	s.bookingRoutes(m)
 	s.ssoRoutes(m)
+	s.oauthRoutes(m)
+	s.sessionRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))

@@ -20,9 +20,11 @@ import (
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/jobs"
 	"github.com/vidivo/vidivo/notify"
+	"github.com/vidivo/vidivo/oauth"
 	"github.com/vidivo/vidivo/orgs"
 	"github.com/vidivo/vidivo/password"
 	"github.com/vidivo/vidivo/sandbox"
+	"github.com/vidivo/vidivo/sessions"
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/testclock"
@@ -164,6 +166,16 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 			PublicURL: PublicURL, Now: clock.Now, Logger: discard},
 		// @anchor fields WEBHOOKS
 		// @anchor fields SSO
+		OAuth: &oauth.Service{Store: db, Now: clock.Now},
+		// @anchor fields OAUTH
+		Calendars: NewCalendars(db, clock),
+		// @anchor fields CALENDARS
+		Sessions: &sessions.Service{Store: db, Gateway: gateway, Refunds: gateway,
+			Signaling: &token.SignalingMinter{Secret: []byte("test signaling secret"), Now: clock.Now},
+			TURN:      &turn.Minter{Secret: []byte("test turn secret"), URLs: []string{"turn:127.0.0.1:3478"}},
+			EntryKey:  []byte("test session entry key"), PublicURL: PublicURL, PlatformFeePercent: 10,
+			Now: clock.Now, Logger: discard},
+		// @anchor fields SESSIONS
 	}
 	srv.Routes()
 	hs := httptest.NewServer(srv)

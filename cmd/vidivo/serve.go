@@ -19,10 +19,13 @@ import (
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/billing"
 	"github.com/vidivo/vidivo/booking"
+	"github.com/vidivo/vidivo/calendars"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/jobs"
+	"github.com/vidivo/vidivo/oauth"
 	"github.com/vidivo/vidivo/orgs"
 	"github.com/vidivo/vidivo/sandbox"
+	"github.com/vidivo/vidivo/sessions"
 	"github.com/vidivo/vidivo/signal"
 	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/stripe"
@@ -153,7 +156,11 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	callSvc := &calls.Service{Store: db, Gateway: gateway, Notifier: api.Ringer{Hub: hub}, PlatformFeePercent: c.PlatformFeePercent,
 		RenewLead: c.RenewLead, Logger: logger, Metrics: calls.NewMetrics()}
 	hooks := newWebhooks(c, db, logger)
-	runner, err := startJobs(ctx, engine, pool, callSvc, hooks, logger)
+	cals, err := newCalendars(c, db, logger)
+	if err != nil {
+		return err
+	}
+	runner, err := startJobs(ctx, engine, pool, callSvc, hooks, cals, logger)
 	if err != nil {
 		return err
 	}
@@ -163,11 +170,15 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	}
 
 	signalMinter := &token.SignalingMinter{Secret: keys.DeriveSecret("signaling")}
-	sigHub, stopSignal, err := startSignaling(c, signalMinter, callSvc, logger)
+	// Group sessions' rooms: the lobby and presence (the relay admits
+	// session sockets through it); its service is set once built.
+	rooms := &web.SessionRooms{Logger: logger}
+	sigHub, stopSignal, err := startSignaling(c, signalMinter, callSvc, rooms, logger)
 	if err != nil {
 		return err
 	}
 	defer stopSignal()
+	rooms.Hub = sigHub
 	callSvc.Sockets = sigHub
 
 	turnMinter, stopTURN, err := startTURN(c, logger)
@@ -204,6 +215,14 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Webhooks: hooks,
 		// @anchor fields WEBHOOKS
 		// @anchor fields SSO
+		OAuth: &oauth.Service{Store: db},
+		// @anchor fields OAUTH
+		Calendars: cals,
+		// @anchor fields CALENDARS
+		Sessions: &sessions.Service{Store: db, Gateway: gateway, Signaling: signalMinter, TURN: turnMinter,
+			EntryKey: keys.DeriveSecret("session-entry"), PublicURL: c.PublicURL,
+			PlatformFeePercent: c.PlatformFeePercent, Logger: logger},
+		// @anchor fields SESSIONS
 	}
 	srv.TrustedProxies = c.TrustedProxies
 	// Only the scheduling widget's pages may be framed, and only by the
@@ -217,7 +236,10 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		StripePublishableKey: c.StripePublishableKey, ICEPolicy: c.ICEPolicy,
 		Booking: srv.Booking, EventTypes: db, EmbedOrigins: c.EmbedOrigins,
 		SSO: ssoService(c, db, authSvc),
+		OAuth: srv.OAuth,
 	}
+	rooms.Sessions = srv.Sessions
+	pages.Rooms = rooms
 	pages.Routes()
 	srv.Pages = pages
 	srv.Routes()
@@ -272,8 +294,9 @@ const guestTokenTTL = 12 * time.Hour
 
 // startJobs starts working the job queue: the jobs the store enqueues
 // through its Enqueuer on the same pool.
-func startJobs(ctx context.Context, engine string, pool *sql.DB, svc *calls.Service, hooks *webhooks.Service, logger *slog.Logger) (*jobs.Runner, error) {
-	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, Webhooks: hooks, Logger: logger})
+func startJobs(ctx context.Context, engine string, pool *sql.DB, svc *calls.Service, hooks *webhooks.Service,
+	cals *calendars.Service, logger *slog.Logger) (*jobs.Runner, error) {
+	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, Webhooks: hooks, Calendars: cals, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +308,7 @@ func startJobs(ctx context.Context, engine string, pool *sql.DB, svc *calls.Serv
 
 // startSignaling builds the WebSocket relay, on NATS when configured so
 // that several instances share rooms.
-func startSignaling(c *config, minter *token.SignalingMinter, svc *calls.Service, logger *slog.Logger) (*signaling.Hub, func(), error) {
+func startSignaling(c *config, minter *token.SignalingMinter, svc *calls.Service, rooms *web.SessionRooms, logger *slog.Logger) (*signaling.Hub, func(), error) {
 	var (
 		broker signaling.Broker = signaling.NewLocalBroker()
 		nc     *nats.Conn
@@ -299,8 +322,13 @@ func startSignaling(c *config, minter *token.SignalingMinter, svc *calls.Service
 		broker = signaling.NewNATSBroker(nc)
 	}
 	hub := signaling.New(signaling.Config{
-		Tokens: minter, Broker: broker, Origins: c.AllowedOrigins, Events: svc, Logger: logger, Grace: c.PeerGrace,
-		Admit: func(ctx context.Context, s token.Signaling) error { return svc.AdmitSignal(ctx, s.CallID) },
+		Tokens: minter, Broker: broker, Origins: c.AllowedOrigins, Events: rooms.Events(svc), Logger: logger, Grace: c.PeerGrace,
+		Admit: func(ctx context.Context, s token.Signaling) error {
+			if web.IsSessionToken(s) {
+				return rooms.AdmitSignal(ctx, s)
+			}
+			return svc.AdmitSignal(ctx, s.CallID)
+		},
 	})
 	stop := func() {
 		hub.Close()
