@@ -20,10 +20,19 @@ const (
 	EventCallCompleted = "call.completed"
 	// EventCallMissed is a call the host never joined: nothing charged.
 	EventCallMissed = "call.missed"
+	// EventSessionCreated, EventSessionCanceled and EventSessionEnded are
+	// a group session scheduled, canceled (its fees refunded) and ended
+	// (the last person left after its end).
+	EventSessionCreated  = "session.created"
+	EventSessionCanceled = "session.canceled"
+	EventSessionEnded    = "session.ended"
+	// EventParticipantPaid is a session participant's fee captured.
+	EventParticipantPaid = "participant.paid"
 )
 
 // WebhookEvents lists every event name, in the order the API documents.
-var WebhookEvents = []string{EventInviteeCreated, EventInviteeCanceled, EventCallStarted, EventCallCompleted, EventCallMissed}
+var WebhookEvents = []string{EventInviteeCreated, EventInviteeCanceled, EventCallStarted, EventCallCompleted, EventCallMissed,
+	EventSessionCreated, EventSessionCanceled, EventSessionEnded, EventParticipantPaid}
 
 // IsWebhookEvent reports whether name is a known event.
 func IsWebhookEvent(name string) bool {

@@ -231,11 +231,15 @@ func (s *Service) refundAll(ctx context.Context, sess *vidivo.Session) error {
 
 // refund gives a captured payment back in full and records it.
 func (s *Service) refund(ctx context.Context, pay *vidivo.SessionPayment) error {
-	if s.Refunds == nil {
+	refunds := s.Refunds
+	if refunds == nil {
+		refunds, _ = s.Gateway.(Refunder)
+	}
+	if refunds == nil {
 		return vidivo.Errorf(vidivo.ECONFLICT, "this payments gateway cannot refund")
 	}
 	key := "session-payment/" + pay.ID + "/refund"
-	if err := s.Refunds.Refund(ctx, key, pay.HoldID, pay.Amount); err != nil {
+	if err := refunds.Refund(ctx, key, pay.HoldID, pay.Amount); err != nil {
 		s.log().ErrorContext(ctx, "refund a session fee", "payment_id", pay.ID, "err", err)
 		return vidivo.Errorf(vidivo.ESTRIPE, "the refund could not be made; try again")
 	}

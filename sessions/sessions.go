@@ -54,7 +54,8 @@ type Service struct {
 	Store   Store
 	Gateway billing.Gateway
 	// Refunds refunds fees when a session is canceled or a paid
-	// participant removed; nil refuses those (ECONFLICT).
+	// participant removed; nil uses the Gateway if it is a Refunder
+	// (sandbox and Stripe are), else refunds are refused (ECONFLICT).
 	Refunds Refunder
 	// Signaling and TURN mint what a participant joins with.
 	Signaling *token.SignalingMinter

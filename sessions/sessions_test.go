@@ -88,7 +88,9 @@ func setup(t testing.TB, engine string) *bundle {
 	return &bundle{db: db, svc: svc, gateway: gw, clock: clk, host: host, invites: inv}
 }
 
-func (b *bundle) caller() vidivo.Caller { return vidivo.Caller{Subject: b.host.ID, Role: vidivo.RoleHost} }
+func (b *bundle) caller() vidivo.Caller {
+	return vidivo.Caller{Subject: b.host.ID, Role: vidivo.RoleHost}
+}
 
 // schedule creates a session from start to start+1h: the host, a guest
 // with a $25.00 fee and a free guest.

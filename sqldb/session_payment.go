@@ -107,3 +107,16 @@ func (db *DB) SessionPayments(ctx context.Context, hostID string, limit int) ([]
 	}
 	return out, rows.Err()
 }
+
+// SessionPayment returns one payment by id; ENOTFOUND if none.
+func (db *DB) SessionPayment(ctx context.Context, id string) (*vidivo.SessionPayment, error) {
+	q := db.d.rebind(`SELECT ` + paymentColumns + ` FROM session_payments WHERE id = ?`)
+	p, err := scanPayment(db.db.QueryRowContext(ctx, q, id))
+	if errNoRows(err) {
+		return nil, vidivo.Errorf(vidivo.ENOTFOUND, "no such payment")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: session payment: %w", err)
+	}
+	return p, nil
+}

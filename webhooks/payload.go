@@ -37,6 +37,8 @@ func (s *Service) payload(ctx context.Context, e *vidivo.WebhookEvent) (any, err
 	switch e.Event {
 	case vidivo.EventInviteeCreated, vidivo.EventInviteeCanceled:
 		return s.inviteePayload(ctx, e)
+	case vidivo.EventSessionCreated, vidivo.EventSessionCanceled, vidivo.EventSessionEnded, vidivo.EventParticipantPaid:
+		return s.sessionPayload(ctx, e)
 	default:
 		return s.callPayload(ctx, e)
 	}
