@@ -167,7 +167,11 @@ func (s *Server) handleUserBusyTimes(w http.ResponseWriter, r *http.Request) err
 	}
 	out := make([]busyTimeJSON, len(busy))
 	for i, b := range busy {
-		out[i] = busyTimeJSON{Type: "vidivo", StartTime: formatTime(b.Start), EndTime: formatTime(b.End),
+		kind := "vidivo"
+		if b.External {
+			kind = "external" // from the host's connected calendars
+		}
+		out[i] = busyTimeJSON{Type: kind, StartTime: formatTime(b.Start), EndTime: formatTime(b.End),
 			BufferedStartTime: formatTime(b.BufferedStart), BufferedEndTime: formatTime(b.BufferedEnd)}
 	}
 	writeJSON(w, http.StatusOK, map[string][]busyTimeJSON{"collection": out})

@@ -160,6 +160,9 @@ func (s *Service) proposal(ctx context.Context, host *vidivo.User, guestID strin
 		return a, nil, &vidivo.Error{Code: vidivo.EVALIDATION, Message: "this host has no price set for scheduled calls",
 			Details: []vidivo.FieldError{{Field: "host_username", Issue: "has no price set"}}}
 	}
+	if err := s.checkExternal(ctx, host.ID, rules, start, d); err != nil {
+		return a, nil, err
+	}
 	return a, &vidivo.ScheduledCall{HostID: host.ID, GuestID: guestID, StartsAt: start, EndsAt: start.Add(d),
 		DurationMinutes: minutes, Rate: p.Rate, WindowMinutes: p.WindowMinutes}, nil
 }

@@ -41,6 +41,8 @@ type Service struct {
 	PublicURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// External is when hosts are busy elsewhere; nil means nowhere.
+	External External
 }
 
 func (s *Service) now() time.Time {

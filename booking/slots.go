@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,7 +90,8 @@ func (s *Service) busy(ctx context.Context, hostID string, from, to schedule.Dat
 	for i, b := range bookings {
 		out[i] = schedule.Busy{Start: b.StartsAt, End: b.EndsAt}
 	}
-	return out, nil
+	elsewhere, _, err := s.external(ctx, hostID, start, end, false)
+	return append(out, elsewhere...), err
 }
 
 // EventTypeTimes is an event type's bookable slots.
@@ -154,6 +156,8 @@ func (s *Service) EventTypeTimes(ctx context.Context, ref string, start, end tim
 type BusyTime struct {
 	Start, End                 time.Time
 	BufferedStart, BufferedEnd time.Time
+	// External marks a busy time from the host's connected calendars.
+	External bool
 }
 
 // BusyTimes returns the booked times of a host (by username, id or URI)
@@ -178,5 +182,10 @@ func (s *Service) BusyTimes(ctx context.Context, ref string, start, end time.Tim
 	for i, b := range bookings {
 		out[i] = BusyTime{Start: b.StartsAt, End: b.EndsAt, BufferedStart: b.StartsAt.Add(-before), BufferedEnd: b.EndsAt.Add(after)}
 	}
-	return out, nil
+	elsewhere, _, err := s.external(ctx, host.ID, start.Add(-after), end.Add(before), false)
+	for _, b := range elsewhere {
+		out = append(out, BusyTime{Start: b.Start, End: b.End, BufferedStart: b.Start.Add(-before), BufferedEnd: b.End.Add(after), External: true})
+	}
+	slices.SortStableFunc(out, func(x, y BusyTime) int { return x.Start.Compare(y.Start) })
+	return out, err
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/calendars"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/webhooks"
 )
@@ -33,7 +34,9 @@ type Config struct {
 	Calls *calls.Service
 	// Webhooks fans out and delivers webhooks; nil works none.
 	Webhooks *webhooks.Service
-	Logger   *slog.Logger
+	// Calendars reads hosts' connected calendars; nil reads none.
+	Calendars *calendars.Service
+	Logger    *slog.Logger
 	// MaxWorkers bounds concurrent jobs; zero means 50.
 	MaxWorkers int
 }
@@ -72,6 +75,9 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if cfg.Webhooks != nil {
 		addWebhooks(rc, cfg.Webhooks)
+	}
+	if cfg.Calendars != nil {
+		addCalendars(rc, cfg.Calendars)
 	}
 	client, err := river.NewClient(driver, rc)
 	if err != nil {

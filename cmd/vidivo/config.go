@@ -77,6 +77,9 @@ type config struct {
 	// SSOPartners are the partner apps that sign users up and in by
 	// token (/sso/…); none turns single sign-on off.
 	SSOPartners sso.Partners
+	// CalendarKey seals connected calendars' passwords; "" means the
+	// data dir's calendar.key.
+	CalendarKey string
 }
 
 // minRenewLead leaves a renewal room for the queue's scheduling delay
@@ -121,6 +124,7 @@ var settings = []setting{
 	{"VIDIVO_TURN_USER_QUOTA", "turn-user-quota", "10", "live allocations one participant may hold on the embedded TURN server; 0 is no limit"},
 	{"VIDIVO_ICE_POLICY", "ice-policy", "all", `how the call pages connect media: "all", or "relay" for TURN only (hides participants' addresses from each other)`},
 	{"VIDIVO_EMBED_ORIGINS", "embed-origins", "", "comma-separated origins (https://coach.example) allowed to frame the scheduling widget (/embed/ pages); default: none, no page may be framed"},
+	{"VIDIVO_CALENDAR_KEY", "calendar-key", "", "secret (16+ characters) that encrypts connected calendars' passwords at rest; default: generated into the data dir"},
 	{"VIDIVO_SSO_PARTNERS", "sso-partners", "", "partner apps whose HS256 tokens sign users up and in (/sso/signup, /sso/login): comma-separated issuer=key pairs (keys of 32+ bytes), or @path to a file of them, one per line; default: none, single sign-on off"},
 }
 
@@ -167,6 +171,7 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string, only ...string
 			LogLevel:      val["log-level"],
 			JWTPrivateKey: val["jwt-private-key"],
 		}
+		c.CalendarKey = val["calendar-key"]
 		n, err := strconv.Atoi(val["auth-rate-limit"])
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("auth rate limit must be a whole number ≥ 0, got %q", val["auth-rate-limit"])
