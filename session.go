@@ -131,6 +131,13 @@ type SessionPayment struct {
 	CreatedAt     time.Time
 }
 
+// SessionEarnings sums a host's session fees: what was paid and kept,
+// split into the platform's fee and the host's payout, and what was
+// refunded.
+type SessionEarnings struct {
+	Paid, PlatformFee, HostPayout, Refunded Money
+}
+
 // SessionInput is what a host gives to schedule a session.
 type SessionInput struct {
 	Name         string
@@ -392,6 +399,8 @@ type SessionStore interface {
 	// SessionPayments lists a host's captured and refunded session fees,
 	// newest first (their history and earnings).
 	SessionPayments(ctx context.Context, hostID string, limit int) ([]*SessionPayment, error)
+	// SessionEarnings sums a host's captured and refunded session fees.
+	SessionEarnings(ctx context.Context, hostID string) (SessionEarnings, error)
 }
 
 func itoa(i int) string {

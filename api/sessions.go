@@ -221,6 +221,7 @@ func (s *Server) handleSessionParticipantReissue(w http.ResponseWriter, r *http.
 func (s *Server) sessionRoutes(m *http.ServeMux) {
 	m.Handle("POST /v1/sessions", s.authed(s.handleSessionCreate, vidivo.RoleHost))
 	m.Handle("GET /v1/sessions", s.authed(s.handleSessionList, accountRoles...))
+	m.Handle("GET /v1/sessions/payments", s.authed(s.handleSessionPayments, vidivo.RoleHost))
 	m.Handle("GET /v1/sessions/{id}", s.authed(s.handleSessionGet, accountRoles...))
 	m.Handle("PATCH /v1/sessions/{id}", s.authed(s.handleSessionUpdate, accountRoles...))
 	m.Handle("DELETE /v1/sessions/{id}", s.authed(s.handleSessionCancel, accountRoles...))

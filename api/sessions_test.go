@@ -486,3 +486,40 @@ func TestSessionCalendar(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionPayments(t *testing.T) {
+	t.Parallel()
+	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
+		a := newSessionFixture(t, e, "drsmith")
+		b := mustCreateSession(t, e, a.host.AccessToken, sessionBody(a.start.Add(3*time.Hour), threeParticipants(a.host.User.Email)...))
+		for _, tok := range []string{a.tokens[1], entryToken(t, b.Participants[1].EntryURL)} {
+			e.Do(apitest.Req{Method: "POST", Path: entryPath(tok, "/pay"),
+				Body: map[string]any{"payment_method_id": "pm_card_visa"}}).WantStatus(t, http.StatusOK)
+		}
+		e.Do(apitest.Req{Method: "DELETE", Path: "/v1/sessions/" + b.ID, Token: a.host.AccessToken}).WantStatus(t, http.StatusOK)
+		var out struct {
+			Collection []struct {
+				Session string `json:"session"`
+				Status  string `json:"status"`
+			} `json:"collection"`
+			Totals struct {
+				Paid        string `json:"paid"`
+				PlatformFee string `json:"platform_fee"`
+				HostPayout  string `json:"host_payout"`
+				Refunded    string `json:"refunded"`
+			} `json:"totals"`
+		}
+		e.Do(apitest.Req{Method: "GET", Path: "/v1/sessions/payments", Token: a.host.AccessToken}).Decode(t, &out)
+		if len(out.Collection) != 2 || out.Totals.Paid != "25.00" || out.Totals.PlatformFee != "2.50" ||
+			out.Totals.HostPayout != "22.50" || out.Totals.Refunded != "25.00" {
+			t.Fatalf("payments = %+v", out)
+		}
+		other := paidHost(t, e, "otherhost")
+		e.Do(apitest.Req{Method: "GET", Path: "/v1/sessions/payments", Token: other.AccessToken}).Decode(t, &out)
+		if len(out.Collection) != 0 || out.Totals.Paid != "0.00" {
+			t.Fatalf("another host sees %+v", out)
+		}
+		e.Do(apitest.Req{Method: "GET", Path: "/v1/sessions/payments?count=101", Token: a.host.AccessToken}).
+			WantError(t, http.StatusBadRequest, "validation_error")
+	})
+}

@@ -209,3 +209,14 @@ func (s *Service) MarkState(ctx context.Context, sessionID string, to vidivo.Ses
 	}
 	return s.Store.SetSessionState(ctx, sessionID, to, at.UTC())
 }
+
+// Payments is a host's session fees, newest first (up to limit), and
+// their totals: the host's history and earnings from sessions.
+func (s *Service) Payments(ctx context.Context, caller vidivo.Caller, limit int) ([]*vidivo.SessionPayment, vidivo.SessionEarnings, error) {
+	pays, err := s.Store.SessionPayments(ctx, caller.Subject, limit)
+	if err != nil {
+		return nil, vidivo.SessionEarnings{}, err
+	}
+	e, err := s.Store.SessionEarnings(ctx, caller.Subject)
+	return pays, e, err
+}

@@ -120,3 +120,22 @@ func (db *DB) SessionPayment(ctx context.Context, id string) (*vidivo.SessionPay
 	}
 	return p, nil
 }
+
+// SessionEarnings sums a host's session fees: captured and kept (paid,
+// the platform's fee and the host's payout) and refunded.
+func (db *DB) SessionEarnings(ctx context.Context, hostID string) (vidivo.SessionEarnings, error) {
+	var e vidivo.SessionEarnings
+	var paid, fee, payout, refunded sql.NullInt64
+	q := db.d.rebind(`SELECT
+		sum(CASE WHEN status = 'captured' THEN amount_cents END),
+		sum(CASE WHEN status = 'captured' THEN platform_fee_cents END),
+		sum(CASE WHEN status = 'captured' THEN host_payout_cents END),
+		sum(CASE WHEN status = 'refunded' THEN amount_cents END)
+		FROM session_payments WHERE host_id = ?`)
+	if err := db.db.QueryRowContext(ctx, q, hostID).Scan(&paid, &fee, &payout, &refunded); err != nil {
+		return e, fmt.Errorf("sqldb: session earnings: %w", err)
+	}
+	e.Paid, e.PlatformFee, e.HostPayout, e.Refunded = vidivo.Money(paid.Int64), vidivo.Money(fee.Int64),
+		vidivo.Money(payout.Int64), vidivo.Money(refunded.Int64)
+	return e, nil
+}
