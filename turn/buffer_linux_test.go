@@ -5,30 +5,39 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 )
 
-// The UDP listening socket gets large buffers, so that datagrams wait
-// rather than drop while the reading goroutine waits for a CPU.
+// Every UDP listening socket gets large buffers, so that datagrams wait
+// rather than drop while its reading goroutine waits for a CPU.
 func TestListenGrowsUDPBuffers(t *testing.T) {
 	t.Parallel()
-	s, err := Listen(ServerConfig{Addr: "127.0.0.1:0", Secret: []byte("s"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// At least two sockets, whatever the test's GOMAXPROCS.
+	n := max(2, runtime.GOMAXPROCS(0))
+	s, err := Listen(ServerConfig{Addr: "127.0.0.1:0", Secret: []byte("s"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		UDPSockets: n})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	for _, c := range []struct {
-		opt    int
-		sysctl string
-	}{{syscall.SO_RCVBUF, "rmem_max"}, {syscall.SO_SNDBUF, "wmem_max"}} {
-		// The kernel grants min(asked, net.core.*mem_max) and reports
-		// twice that (room for its bookkeeping).
-		want := 2 * min(udpListenBuffer, sysctlInt(t, "/proc/sys/net/core/"+c.sysctl))
-		if got := sockopt(t, s.udp.(*net.UDPConn), c.opt); got < want {
-			t.Errorf("%s: socket buffer %d bytes, want at least %d", c.sysctl, got, want)
+	if len(s.udps) != n {
+		t.Fatalf("%d UDP sockets, want %d", len(s.udps), n)
+	}
+	for i, u := range s.udps {
+		for _, c := range []struct {
+			opt    int
+			sysctl string
+		}{{syscall.SO_RCVBUF, "rmem_max"}, {syscall.SO_SNDBUF, "wmem_max"}} {
+			// The kernel grants min(asked, net.core.*mem_max) and reports
+			// twice that (room for its bookkeeping).
+			want := 2 * min(udpListenBuffer, sysctlInt(t, "/proc/sys/net/core/"+c.sysctl))
+			if got := sockopt(t, u.(*net.UDPConn), c.opt); got < want {
+				t.Errorf("socket %d: %s: socket buffer %d bytes, want at least %d", i, c.sysctl, got, want)
+			}
 		}
 	}
 }

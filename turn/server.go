@@ -6,9 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	pionturn "github.com/pion/turn/v4"
@@ -77,6 +75,12 @@ type ServerConfig struct {
 	// [MinPort, MaxPort] (e.g. to match a firewall rule); when both zero,
 	// relay ports are chosen by the OS.
 	MinPort, MaxPort uint16
+
+	// UDPSockets is how many UDP sockets serve Addr's port, each read by
+	// its own goroutine (on Linux, with SO_REUSEPORT; the kernel hashes
+	// each client's address to one of them); zero means one per CPU
+	// (GOMAXPROCS). Outside Linux there is always one.
+	UDPSockets int
 }
 
 // Server is a running TURN server accepting credentials minted by Minter
@@ -93,7 +97,7 @@ type ServerConfig struct {
 // from a port that is not allowed are dropped.
 type Server struct {
 	turn    *pionturn.Server
-	udp     net.PacketConn
+	udps    []net.PacketConn // all on one port (see ServerConfig.UDPSockets)
 	tcp     *trackingListener
 	relayIP net.IP
 
@@ -139,46 +143,58 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 
+	nUDP, err := udpSocketCount(cfg.UDPSockets)
+	if err != nil {
+		return nil, err
+	}
+
 	listenHost := host
 	if bindIP != nil {
 		listenHost = bindIP.String()
 	}
-	udp, tcp, err := listenPair(listenHost, port)
+	udps, tcp, err := listenSockets(listenHost, port, nUDP)
 	if err != nil {
 		return nil, fmt.Errorf("turn: %w", err)
 	}
-	growBuffers(udp, logger)
 	tl := &trackingListener{Listener: tcp, conns: map[*trackedConn]struct{}{}}
 
-	policy := newPeerPolicy(relayIP, udp.LocalAddr().(*net.UDPAddr).Port, cfg.AllowPeers, ports)
+	policy := newPeerPolicy(relayIP, udps[0].LocalAddr().(*net.UDPAddr).Port, cfg.AllowPeers, ports)
 	relays := &relayGenerator{RelayAddressGenerator: gen, policy: policy}
+	// One configuration per UDP socket, all alike: pion/turn reads each
+	// with its own goroutine and keeps its allocations apart, which is
+	// right as a client always reaches the same socket. Quota and
+	// credentials are checked server-wide (auth), the peer policy and
+	// relay ports are shared.
+	pcs := make([]pionturn.PacketConnConfig, len(udps))
+	for i, c := range udps {
+		growBuffers(c, logger)
+		pcs[i] = pionturn.PacketConnConfig{PacketConn: c, RelayAddressGenerator: relays, PermissionHandler: policy.handler}
+	}
 	auth := newCredentialAuth(cfg.Secret, cfg.Now, cfg.UserQuota, logger.With("scope", "auth"))
 	srv, err := pionturn.NewServer(pionturn.ServerConfig{
-		Realm:         cfg.Realm,
-		AuthHandler:   auth.authenticate,
-		QuotaHandler:  auth.reserve,
-		EventHandler:  auth.eventHandler(),
-		LoggerFactory: slogFactory{l: logger},
-		PacketConnConfigs: []pionturn.PacketConnConfig{{
-			PacketConn: udp, RelayAddressGenerator: relays, PermissionHandler: policy.handler,
-		}},
+		Realm:             cfg.Realm,
+		AuthHandler:       auth.authenticate,
+		QuotaHandler:      auth.reserve,
+		EventHandler:      auth.eventHandler(),
+		LoggerFactory:     slogFactory{l: logger},
+		PacketConnConfigs: pcs,
 		ListenerConfigs: []pionturn.ListenerConfig{{
 			Listener: tl, RelayAddressGenerator: relays, PermissionHandler: policy.handler,
 		}},
 	})
 	if err != nil {
-		_ = udp.Close()
+		closeAll(udps)
 		_ = tl.Close()
 		return nil, fmt.Errorf("turn: %w", err)
 	}
-	logger.Info("TURN server listening", "addr", udp.LocalAddr().String(), "relay_ip", relayIP.String(),
-		"realm", cfg.Realm, "allow_peers", cfg.AllowPeers, "user_quota", cfg.UserQuota)
-	return &Server{turn: srv, udp: udp, tcp: tl, relayIP: relayIP}, nil
+	logger.Info("TURN server listening", "addr", udps[0].LocalAddr().String(), "udp_sockets", len(udps),
+		"relay_ip", relayIP.String(), "realm", cfg.Realm, "allow_peers", cfg.AllowPeers, "user_quota", cfg.UserQuota)
+	return &Server{turn: srv, udps: udps, tcp: tl, relayIP: relayIP}, nil
 }
 
-// udpListenBuffer is the receive and send buffer size asked for on the UDP
-// listening socket, which every client's packets go through and one
-// goroutine reads. The kernel's default (net.core.rmem_default, about
+// udpListenBuffer is the receive and send buffer size asked for on each
+// UDP listening socket, which a share of the clients' packets go through
+// and one goroutine reads. The kernel's default (net.core.rmem_default, about
 // 200 KiB: a few hundred datagrams, some 20 ms of a busy relay) overflows
 // whenever that goroutine waits for a CPU a little longer, and the
 // datagrams are lost. coturn asks for the same on its listening sockets;
@@ -230,7 +246,7 @@ func relayAddressGenerator(cfg ServerConfig, relayIP net.IP, bind string) (piont
 
 // Addr is the UDP address the server listens on; TCP listens on the same
 // port (see TCPAddr).
-func (s *Server) Addr() net.Addr { return s.udp.LocalAddr() }
+func (s *Server) Addr() net.Addr { return s.udps[0].LocalAddr() }
 
 // TCPAddr is the TCP address the server listens on.
 func (s *Server) TCPAddr() net.Addr { return s.tcp.Addr() }
@@ -245,7 +261,7 @@ func (s *Server) URLs(host string) []string {
 	if host == "" {
 		host = s.relayIP.String()
 	}
-	_, port, _ := net.SplitHostPort(s.udp.LocalAddr().String())
+	_, port, _ := net.SplitHostPort(s.Addr().String())
 	hp := net.JoinHostPort(host, port)
 	return []string{"turn:" + hp + "?transport=udp", "turn:" + hp + "?transport=tcp"}
 }
@@ -258,43 +274,6 @@ func (s *Server) AllocationCount() int { return s.turn.AllocationCount() }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.turn.Close() })
 	return s.closeErr
-}
-
-// listenPair listens on host:port over UDP and TCP. With port 0 it picks a
-// free UDP port and listens on TCP on the same number, retrying when that
-// is taken over TCP.
-func listenPair(host, port string) (net.PacketConn, net.Listener, error) {
-	if port != "0" {
-		addr := net.JoinHostPort(host, port)
-		udp, err := net.ListenPacket("udp", addr)
-		if err != nil {
-			return nil, nil, err
-		}
-		tcp, err := net.Listen("tcp", addr)
-		if err != nil {
-			_ = udp.Close()
-			return nil, nil, err
-		}
-		return udp, tcp, nil
-	}
-	var lastErr error
-	for range 20 {
-		udp, err := net.ListenPacket("udp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return nil, nil, err
-		}
-		p := udp.LocalAddr().(*net.UDPAddr).Port
-		tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
-		if err == nil {
-			return udp, tcp, nil
-		}
-		_ = udp.Close()
-		if !errors.Is(err, syscall.EADDRINUSE) {
-			return nil, nil, err
-		}
-		lastErr = err
-	}
-	return nil, nil, fmt.Errorf("no port free over both UDP and TCP: %w", lastErr)
 }
 
 // trackingListener closes the connections it accepted when it is closed

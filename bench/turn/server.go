@@ -23,6 +23,7 @@ func serverMain(args []string) error {
 	secret := fs.String("secret", "", "REST-API shared secret")
 	allow := fs.String("allow-peers", "127.0.0.1", "CIDRs peers may be in although internal")
 	pp := fs.String("pprof", "127.0.0.1:6060", "pprof HTTP listener")
+	sockets := fs.Int("udp-sockets", 0, "UDP sockets on the port (0: one per CPU, as vidivo serve)")
 	fs.Parse(args)
 	peers, err := turn.ParseAllowPeers(*allow)
 	if err != nil {
@@ -30,7 +31,7 @@ func serverMain(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := turn.Listen(turn.ServerConfig{Addr: *addr, AllowPeers: peers, UserQuota: -1,
-		Secret: []byte(*secret), Logger: logger})
+		Secret: []byte(*secret), Logger: logger, UDPSockets: *sockets})
 	if err != nil {
 		return err
 	}
