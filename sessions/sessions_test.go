@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/billing"
 	"github.com/vidivo/vidivo/sandbox"
 	"github.com/vidivo/vidivo/sessions"
 	"github.com/vidivo/vidivo/sqldb"
@@ -19,10 +20,35 @@ import (
 	"github.com/vidivo/vidivo/turn"
 )
 
+// holdProbe wraps the real sandbox gateway and keeps every distinct hold
+// it placed, so a test sees holds no database row names.
+type holdProbe struct {
+	*sandbox.Gateway
+	mu    sync.Mutex
+	holds map[string]bool
+}
+
+func (h *holdProbe) Hold(ctx context.Context, req billing.HoldRequest) (billing.HoldResult, error) {
+	res, err := h.Gateway.Hold(ctx, req)
+	if err == nil {
+		h.mu.Lock()
+		h.holds[res.HoldID] = true
+		h.mu.Unlock()
+	}
+	return res, err
+}
+
+func (h *holdProbe) distinct() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.holds)
+}
+
 // bundle is the sessions service on a real store and the sandbox gateway.
 type bundle struct {
 	db      *sqldb.DB
 	svc     *sessions.Service
+	probe   *holdProbe
 	gateway *sandbox.Gateway
 	clock   *testclock.Clock
 	host    *vidivo.User
@@ -80,12 +106,13 @@ func setup(t testing.TB, engine string) *bundle {
 		t.Fatal(err)
 	}
 	inv := &inviteRecorder{}
-	svc := &sessions.Service{Store: db, Gateway: gw, Refunds: gw, Inviter: inv,
+	probe := &holdProbe{Gateway: gw, holds: map[string]bool{}}
+	svc := &sessions.Service{Store: db, Gateway: probe, Refunds: gw, Inviter: inv,
 		Signaling: &token.SignalingMinter{Secret: []byte("signaling-secret"), Now: clk.Now},
 		TURN:      &turn.Minter{Secret: []byte("turn-secret"), URLs: []string{"turn:127.0.0.1:3478"}},
 		EntryKey:  []byte("entry-key-entry-key-entry-key-32"), PublicURL: "https://vidivo.test",
 		PlatformFeePercent: 10, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
-	return &bundle{db: db, svc: svc, gateway: gw, clock: clk, host: host, invites: inv}
+	return &bundle{db: db, svc: svc, probe: probe, gateway: gw, clock: clk, host: host, invites: inv}
 }
 
 func (b *bundle) caller() vidivo.Caller {
@@ -254,16 +281,22 @@ func TestPayRaceCapturesOnce(t *testing.T) {
 		_, err := b.svc.Join(ctx, tok)
 		wantCode(t, err, vidivo.EPAYMENTFAILED)
 
+		// While the first payment is at the gateway (before its hold is
+		// placed), five more arrive at once: they find its pending row and
+		// must use its keys.
 		var wg sync.WaitGroup
-		errs := make([]error, 8)
-		for i := range errs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, _, errs[i] = b.svc.Pay(ctx, tok, "pm_card_visa")
-			}()
-		}
-		wg.Wait()
+		errs := make([]error, 6)
+		b.gateway.BeforeNext("hold", func() {
+			for i := 1; i < len(errs); i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, _, errs[i] = b.svc.Pay(ctx, tok, "pm_card_mastercard")
+				}()
+			}
+			wg.Wait()
+		})
+		_, _, errs[0] = b.svc.Pay(ctx, tok, "pm_card_visa")
 		for i, err := range errs {
 			if err != nil {
 				t.Fatalf("payment %d: %v", i, err)
@@ -283,6 +316,9 @@ func TestPayRaceCapturesOnce(t *testing.T) {
 		pays, err := b.db.SessionPayments(ctx, b.host.ID, 10)
 		if err != nil || len(pays) != 1 {
 			t.Fatalf("host's session payments = %d, %v; want one capture", len(pays), err)
+		}
+		if n := b.probe.distinct(); n != 1 {
+			t.Fatalf("the gateway placed %d holds for one fee", n)
 		}
 		if _, err := b.svc.Join(ctx, tok); err != nil {
 			t.Fatalf("join after paying: %v", err)
@@ -429,5 +465,51 @@ func TestOwnership(t *testing.T) {
 		}
 		_, err = b.svc.Cancel(ctx, ac, s.ID)
 		wantCode(t, err, vidivo.EFORBIDDEN)
+	})
+}
+
+// TestPayOutageThenRetry: the gateway fails after the hold (capture
+// unreachable); the payment stays pending and the retry repeats the same
+// idempotency keys, so the one hold is captured once.
+func TestPayOutageThenRetry(t *testing.T) {
+	t.Parallel()
+	forEngines(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		s := b.schedule(t)
+		tok := b.tokenOf(s, 1)
+		b.gateway.FailNext(1, "capture", "temporary")
+		_, _, err := b.svc.Pay(ctx, tok, "pm_card_visa")
+		wantCode(t, err, vidivo.ESTRIPE)
+		_, p, err := b.svc.Pay(ctx, tok, "pm_card_visa")
+		if err != nil || !p.Paid() || p.Payment.Attempt != 1 {
+			t.Fatalf("retry: %+v, %v", p, err)
+		}
+		amount, captured, _, err := b.db.SandboxHold(ctx, p.Payment.HoldID)
+		if err != nil || amount != 2500 || captured != 2500 {
+			t.Fatalf("hold %v captured %v: %v", amount, captured, err)
+		}
+	})
+}
+
+// TestRemovePaidParticipantRefunds: removing a participant who paid
+// refunds them first; their URL stops working.
+func TestRemovePaidParticipantRefunds(t *testing.T) {
+	t.Parallel()
+	forEngines(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		s := b.schedule(t)
+		tok := b.tokenOf(s, 1)
+		_, p, err := b.svc.Pay(ctx, tok, "pm_card_visa")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.svc.RemoveParticipant(ctx, b.caller(), s.ID, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if refunded, _ := b.gateway.Refunded(ctx, p.Payment.HoldID); refunded != 2500 {
+			t.Fatalf("refunded %v", refunded)
+		}
+		_, _, err = b.svc.Entry(ctx, tok)
+		wantCode(t, err, vidivo.ENOTFOUND)
 	})
 }
