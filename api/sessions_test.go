@@ -245,17 +245,21 @@ func TestSessionPayRace(t *testing.T) {
 	t.Parallel()
 	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
 		f := newSessionFixture(t, e, "drsmith")
+		// Five more payments arrive while the first is at the gateway.
+		pay := func() *apitest.Response {
+			return e.Do(apitest.Req{Method: "POST", Path: entryPath(f.tokens[1], "/pay"),
+				Body: map[string]any{"payment_method_id": "pm_card_visa"}})
+		}
 		var wg sync.WaitGroup
 		resps := make([]*apitest.Response, 6)
-		for i := range resps {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				resps[i] = e.Do(apitest.Req{Method: "POST", Path: entryPath(f.tokens[1], "/pay"),
-					Body: map[string]any{"payment_method_id": "pm_card_visa"}})
-			}()
-		}
-		wg.Wait()
+		e.Gateway.BeforeNext("hold", func() {
+			for i := 1; i < len(resps); i++ {
+				wg.Add(1)
+				go func() { defer wg.Done(); resps[i] = pay() }()
+			}
+			wg.Wait()
+		})
+		resps[0] = pay()
 		for _, r := range resps {
 			r.WantStatus(t, http.StatusOK)
 			var ent entryObj
