@@ -70,6 +70,9 @@ const (
 	MaxWebhookSubscriptions = 20
 	// MaxWebhookURLLen bounds a callback URL.
 	MaxWebhookURLLen = 2048
+	// WebhookKeep is how long finished deliveries stay listed (and
+	// fanned-out outbox rows kept) before the sweep removes them.
+	WebhookKeep = 30 * 24 * time.Hour
 	// WebhookRetryFor is how long a failing subscription is retried
 	// before it is disabled; a delivery is given up after as long.
 	WebhookRetryFor = 24 * time.Hour
@@ -254,6 +257,9 @@ type WebhookStore interface {
 	// subscription's change and the next attempt's job in one
 	// transaction; false when the attempt was already recorded.
 	RecordWebhookAttempt(ctx context.Context, a WebhookAttempt) (bool, error)
+	// PruneWebhooks removes fanned-out outbox events and finished
+	// deliveries last changed before before.
+	PruneWebhooks(ctx context.Context, before time.Time) error
 	// RedeliverWebhook makes a finished delivery pending again with a job
 	// to run now; ECONFLICT while it is still pending.
 	RedeliverWebhook(ctx context.Context, id string, at time.Time) (*WebhookDelivery, error)

@@ -486,12 +486,33 @@ func TestWebhookDeliveries(t *testing.T) {
 		if len(ds) != 7 {
 			t.Fatalf("%d deliveries listed", len(ds))
 		}
+		prune := func() {
+			// The sweep keeps finished deliveries for 30 days.
+			svc := e.Server.Webhooks
+			e.Clock.Add(vidivo.WebhookKeep - time.Hour)
+			if err := svc.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			host := login(t, e, "janecoach")
+			if n := len(deliveries(t, e, host.AccessToken, sub.ID())); n != 7 {
+				t.Errorf("%d deliveries just before 30 days, want 7", n)
+			}
+			e.Clock.Add(2 * time.Hour)
+			if err := svc.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			host = login(t, e, "janecoach")
+			if n := len(deliveries(t, e, host.AccessToken, sub.ID())); n != 0 {
+				t.Errorf("%d deliveries after 30 days, want 0", n)
+			}
+		}
 		for _, d := range ds {
 			if d.Status != "succeeded" || d.Attempt != 1 || d.ResponseCode == nil || *d.ResponseCode != 200 ||
 				d.DurationMS == nil || d.WebhookID != d.ID || !seen[d.WebhookID] || d.NextAttemptAt != nil {
 				t.Errorf("delivery %+v", d)
 			}
 		}
+		prune()
 	})
 }
 

@@ -74,6 +74,9 @@ type fanOutWorker struct {
 }
 
 func (w *fanOutWorker) Work(ctx context.Context, job *river.Job[fanOutArgs]) error {
+	if job.Args.SubjectID == "" {
+		return w.svc.Sweep(ctx)
+	}
 	return w.svc.FanOut(ctx, job.Args.SubjectID)
 }
 

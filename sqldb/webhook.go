@@ -356,6 +356,19 @@ func (db *DB) updateSubscriptionHealth(ctx context.Context, tx *sql.Tx, subID st
 	return err
 }
 
+// PruneWebhooks implements vidivo.WebhookStore.
+func (db *DB) PruneWebhooks(ctx context.Context, before time.Time) error {
+	for _, q := range []string{
+		`DELETE FROM webhook_events WHERE fanned_out_at IS NOT NULL AND fanned_out_at < ?`,
+		`DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?`,
+	} {
+		if _, err := db.db.ExecContext(ctx, db.d.rebind(q), ts(before)); err != nil {
+			return fmt.Errorf("sqldb: prune webhooks: %w", err)
+		}
+	}
+	return nil
+}
+
 // RedeliverWebhook implements vidivo.WebhookStore.
 func (db *DB) RedeliverWebhook(ctx context.Context, id string, at time.Time) (*vidivo.WebhookDelivery, error) {
 	var d *vidivo.WebhookDelivery

@@ -35,6 +35,16 @@ func (s *Service) FanOut(ctx context.Context, subjectID string) error {
 	}
 }
 
+// Sweep is the periodic safety net: it fans out every pending event (one
+// a killed process left behind) and removes what is older than
+// WebhookKeep.
+func (s *Service) Sweep(ctx context.Context) error {
+	if err := s.FanOut(ctx, ""); err != nil {
+		return err
+	}
+	return s.Store.PruneWebhooks(ctx, s.now().Add(-vidivo.WebhookKeep))
+}
+
 func (s *Service) fanOutOne(ctx context.Context, e *vidivo.WebhookEvent) error {
 	orgID := ""
 	if s.Orgs != nil {
