@@ -50,8 +50,11 @@ type ScheduledCall struct {
 	// joined): from then on it can be neither canceled nor rescheduled.
 	CallStartedAt *time.Time
 	// Tracking are the UTM parameters of the page the booking came from.
-	Tracking  Tracking
-	CreatedAt time.Time
+	Tracking Tracking
+	// EventTypeID is the event type the booking was made with; nil when
+	// it was booked by duration alone. A reschedule keeps it.
+	EventTypeID *string
+	CreatedAt   time.Time
 }
 
 // BookingLimits are a host's rules that the store checks inside the

@@ -91,7 +91,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*Booking, error) {
 	if req.Caller.Subject == host.ID {
 		return nil, vidivo.Invalid(vidivo.FieldError{Field: "host_username", Issue: "you cannot book yourself"})
 	}
-	minutes, err := s.bookingMinutes(ctx, host, req.EventType, req.DurationMinutes)
+	minutes, eventTypeID, err := s.bookingMinutes(ctx, host, req.EventType, req.DurationMinutes)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*Booking, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.Note, b.PaymentMethodID, b.Tracking = req.Note, req.PaymentMethodID, req.Tracking
+	b.Note, b.PaymentMethodID, b.Tracking, b.EventTypeID = req.Note, req.PaymentMethodID, req.Tracking, eventTypeID
 	if req.PaymentMethodID != nil {
 		if b.CustomerID, err = s.verify(ctx, *req.PaymentMethodID, host, guest); err != nil {
 			return nil, err
@@ -122,19 +122,24 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*Booking, error) {
 // bookingMinutes is how long a booking lasts: duration_minutes, or with an
 // event type (id or slug of the host's) its duration (see
 // EventType.BookingMinutes). Without either it is 0, which the
-// availability check refuses.
-func (s *Service) bookingMinutes(ctx context.Context, host *vidivo.User, eventType *string, minutes *int) (int, error) {
+// availability check refuses. It also returns the id of the event type
+// named, which the booking keeps (nil when none was).
+func (s *Service) bookingMinutes(ctx context.Context, host *vidivo.User, eventType *string, minutes *int) (int, *string, error) {
 	if eventType == nil {
 		if minutes == nil {
-			return 0, nil
+			return 0, nil, nil
 		}
-		return *minutes, nil
+		return *minutes, nil, nil
 	}
 	e, err := s.hostEventType(ctx, host, *eventType)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return e.BookingMinutes(minutes)
+	n, err := e.BookingMinutes(minutes)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, &e.ID, nil
 }
 
 // proposal checks a proposed time against the host's availability and

@@ -14,6 +14,7 @@ type EventStore interface {
 	Booking(ctx context.Context, id string) (*vidivo.ScheduledCall, error)
 	UserByID(ctx context.Context, id string) (*vidivo.User, error)
 	CallByID(ctx context.Context, id string) (*vidivo.Call, error)
+	EventType(ctx context.Context, id string) (*vidivo.EventType, error)
 }
 
 // Organizations says who belongs to which organization.
@@ -87,9 +88,9 @@ func (e *Events) List(ctx context.Context, q EventQuery) (*EventList, error) {
 	}
 	out := &EventList{Events: make([]resources.ScheduledEvent, 0, len(page.Calls)), More: page.More,
 		Scope: "u:" + userID + ",o:" + orgID}
-	users := userCache{store: e.Store, users: map[string]*vidivo.User{}}
+	users := newReadCache(e.Store)
 	for _, b := range page.Calls {
-		ev, err := e.event(ctx, b, &users)
+		ev, err := e.event(ctx, b, users)
 		if err != nil {
 			return nil, err
 		}
@@ -211,7 +212,7 @@ func (e *Events) Event(ctx context.Context, c vidivo.Caller, id string) (resourc
 	if err != nil {
 		return resources.ScheduledEvent{}, err
 	}
-	return e.event(ctx, b, &userCache{store: e.Store, users: map[string]*vidivo.User{}})
+	return e.event(ctx, b, newReadCache(e.Store))
 }
 
 // Invitee returns the invitee of a scheduled event the caller may read;
@@ -260,7 +261,7 @@ func (e *Events) readable(ctx context.Context, c vidivo.Caller, id string) (*vid
 }
 
 // event renders a booking as its scheduled event.
-func (e *Events) event(ctx context.Context, b *vidivo.ScheduledCall, users *userCache) (resources.ScheduledEvent, error) {
+func (e *Events) event(ctx context.Context, b *vidivo.ScheduledCall, users *readCache) (resources.ScheduledEvent, error) {
 	host, err := users.get(ctx, b.HostID)
 	if err != nil {
 		return resources.ScheduledEvent{}, err
@@ -269,13 +270,16 @@ func (e *Events) event(ctx context.Context, b *vidivo.ScheduledCall, users *user
 	if d.Canceler, err = e.canceler(ctx, b, users); err != nil {
 		return resources.ScheduledEvent{}, err
 	}
+	if d.EventType, err = users.eventType(ctx, b.EventTypeID); err != nil {
+		return resources.ScheduledEvent{}, err
+	}
 	return resources.Event(e.PublicURL, b, host, d), nil
 }
 
 // payload gathers everything a booking's invitee shows: its people, who
-// canceled it, its call's totals and its reschedule links.
+// canceled it, its event type, its call's totals and its reschedule links.
 func (e *Events) payload(ctx context.Context, b *vidivo.ScheduledCall) (resources.InviteeWithEvent, error) {
-	users := &userCache{store: e.Store, users: map[string]*vidivo.User{}}
+	users := newReadCache(e.Store)
 	host, err := users.get(ctx, b.HostID)
 	if err != nil {
 		return resources.InviteeWithEvent{}, err
@@ -286,6 +290,9 @@ func (e *Events) payload(ctx context.Context, b *vidivo.ScheduledCall) (resource
 	}
 	var d resources.Details
 	if d.Canceler, err = e.canceler(ctx, b, users); err != nil {
+		return resources.InviteeWithEvent{}, err
+	}
+	if d.EventType, err = users.eventType(ctx, b.EventTypeID); err != nil {
 		return resources.InviteeWithEvent{}, err
 	}
 	if b.CallStartedAt != nil {
@@ -301,7 +308,7 @@ func (e *Events) payload(ctx context.Context, b *vidivo.ScheduledCall) (resource
 
 // canceler is the account that canceled b; nil if b is not canceled or
 // the account is gone.
-func (e *Events) canceler(ctx context.Context, b *vidivo.ScheduledCall, users *userCache) (*vidivo.User, error) {
+func (e *Events) canceler(ctx context.Context, b *vidivo.ScheduledCall, users *readCache) (*vidivo.User, error) {
 	if b.Status != vidivo.BookingCanceled || b.CanceledBy == nil {
 		return nil, nil
 	}
@@ -312,16 +319,39 @@ func (e *Events) canceler(ctx context.Context, b *vidivo.ScheduledCall, users *u
 	return u, err
 }
 
-// userCache reads each account once per request: the same few people
-// appear on every line of a list.
-type userCache struct {
+// readCache reads each account and event type once per request: the
+// same few people and event types appear on every line of a list.
+type readCache struct {
 	store interface {
 		UserByID(ctx context.Context, id string) (*vidivo.User, error)
+		EventType(ctx context.Context, id string) (*vidivo.EventType, error)
 	}
 	users map[string]*vidivo.User
+	types map[string]*vidivo.EventType
 }
 
-func (c *userCache) get(ctx context.Context, id string) (*vidivo.User, error) {
+func newReadCache(st EventStore) *readCache {
+	return &readCache{store: st, users: map[string]*vidivo.User{}, types: map[string]*vidivo.EventType{}}
+}
+
+// eventType is the event type a booking was made with; nil for a booking
+// made without one.
+func (c *readCache) eventType(ctx context.Context, id *string) (*vidivo.EventType, error) {
+	if id == nil {
+		return nil, nil
+	}
+	if e, ok := c.types[*id]; ok {
+		return e, nil
+	}
+	e, err := c.store.EventType(ctx, *id)
+	if err != nil {
+		return nil, err
+	}
+	c.types[*id] = e
+	return e, nil
+}
+
+func (c *readCache) get(ctx context.Context, id string) (*vidivo.User, error) {
 	if u, ok := c.users[id]; ok {
 		return u, nil
 	}

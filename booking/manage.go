@@ -48,10 +48,11 @@ type RescheduleRequest struct {
 // Reschedule moves a confirmed booking that has not started and whose
 // call does not exist to another time: in one transaction the old booking
 // is canceled as rescheduled and a new one, with the same note, payment
-// method and tracking, is booked. The new time is checked as Book checks it;
-// if it fails nothing changes. Returns ENOTFOUND, EFORBIDDEN for anyone
-// but the participants (and admins), ECONFLICT for a booking that can no
-// longer change or a time that is taken, EVALIDATION.
+// method, tracking and event type, is booked. The new time is checked as
+// Book checks it; if it fails nothing changes. Returns ENOTFOUND,
+// EFORBIDDEN for anyone but the participants (and admins), ECONFLICT for
+// a booking that can no longer change or a time that is taken,
+// EVALIDATION.
 func (s *Service) Reschedule(ctx context.Context, c vidivo.Caller, id string, req RescheduleRequest) (*Booking, error) {
 	start, ferr := parseTime(req.ScheduledAt)
 	if ferr != nil {
@@ -73,6 +74,7 @@ func (s *Service) Reschedule(ctx context.Context, c vidivo.Caller, id string, re
 		return nil, err
 	}
 	next.Note, next.PaymentMethodID, next.CustomerID, next.Tracking = old.Note, old.PaymentMethodID, old.CustomerID, old.Tracking
+	next.EventTypeID = old.EventTypeID
 	if err := s.Store.Reschedule(ctx, old.ID, c.Subject, next, a.Limits()); err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func (db *DB) Availability(ctx context.Context, userID string) ([]byte, error) {
 
 const bookingColumns = `id, host_id, guest_id, starts_at, ends_at, duration_minutes, note, status, rate_cents,
 	window_minutes, payment_method_id, sequence, canceled_by, cancel_reason, canceled_at, rescheduled, created_at, host_joined_at,
-	call_started_at, customer_id, utm_source, utm_medium, utm_campaign, utm_content, utm_term`
+	call_started_at, customer_id, utm_source, utm_medium, utm_campaign, utm_content, utm_term, event_type_id`
 
 // Book implements vidivo.ScheduleStore.
 func (db *DB) Book(ctx context.Context, b *vidivo.ScheduledCall, lim vidivo.BookingLimits) error {
@@ -68,12 +68,12 @@ func (db *DB) book(ctx context.Context, tx *sql.Tx, b *vidivo.ScheduledCall, lim
 	}
 	q := db.d.rebind(`INSERT INTO scheduled_calls (id, host_id, guest_id, starts_at, ends_at, duration_minutes, note,
 		status, rate_cents, window_minutes, payment_method_id, customer_id, sequence, created_at,
-		utm_source, utm_medium, utm_campaign, utm_content, utm_term)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		utm_source, utm_medium, utm_campaign, utm_content, utm_term, event_type_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	t := b.Tracking
 	_, err := tx.ExecContext(ctx, q, b.ID, b.HostID, b.GuestID, ts(b.StartsAt), ts(b.EndsAt), b.DurationMinutes, b.Note,
 		b.Status, int64(b.Rate), b.WindowMinutes, b.PaymentMethodID, b.CustomerID, b.Sequence, ts(now),
-		orNull(t.UTMSource), orNull(t.UTMMedium), orNull(t.UTMCampaign), orNull(t.UTMContent), orNull(t.UTMTerm))
+		orNull(t.UTMSource), orNull(t.UTMMedium), orNull(t.UTMCampaign), orNull(t.UTMContent), orNull(t.UTMTerm), b.EventTypeID)
 	if db.d.exclusionViolation(err) {
 		return errBooked
 	}
@@ -277,12 +277,12 @@ func scanBooking(row scanner) (*vidivo.ScheduledCall, error) {
 		rate                            int64
 		starts, ends, canceled, created scanTime
 		hostJoined, callStarted         scanTime
-		customer                        sql.NullString
+		customer, eventType             sql.NullString
 		utm                             [5]sql.NullString
 	)
 	err := row.Scan(&b.ID, &b.HostID, &b.GuestID, &starts, &ends, &b.DurationMinutes, &note, &b.Status, &rate,
 		&b.WindowMinutes, &pm, &b.Sequence, &by, &reason, &canceled, &b.Rescheduled, &created, &hostJoined,
-		&callStarted, &customer, &utm[0], &utm[1], &utm[2], &utm[3], &utm[4])
+		&callStarted, &customer, &utm[0], &utm[1], &utm[2], &utm[3], &utm[4], &eventType)
 	if err != nil {
 		if errNoRows(err) {
 			return nil, vidivo.Errorf(vidivo.ENOTFOUND, "scheduled call not found")
@@ -294,6 +294,7 @@ func scanBooking(row scanner) (*vidivo.ScheduledCall, error) {
 	b.Rate, b.HostJoinedAt, b.CallStartedAt, b.CustomerID = vidivo.Money(rate), hostJoined.ptr(), callStarted.ptr(), nullStr(customer)
 	b.Tracking = vidivo.Tracking{UTMSource: utm[0].String, UTMMedium: utm[1].String, UTMCampaign: utm[2].String,
 		UTMContent: utm[3].String, UTMTerm: utm[4].String}
+	b.EventTypeID = nullStr(eventType)
 	return &b, nil
 }
 

@@ -63,6 +63,11 @@ func (s *Service) inviteePayload(ctx context.Context, e *vidivo.WebhookEvent) (a
 		return nil, err
 	}
 	var d resources.Details
+	if b.EventTypeID != nil {
+		if d.EventType, err = s.Store.EventType(ctx, *b.EventTypeID); err != nil {
+			return nil, err
+		}
+	}
 	if rl, ok := s.Store.(rescheduleLinks); ok {
 		if d.RescheduledFrom, d.RescheduledTo, err = rl.RescheduleLinks(ctx, b.ID); err != nil {
 			return nil, err

@@ -19,6 +19,7 @@ type Store interface {
 	Booking(ctx context.Context, id string) (*vidivo.ScheduledCall, error)
 	CallByID(ctx context.Context, id string) (*vidivo.Call, error)
 	UserByID(ctx context.Context, id string) (*vidivo.User, error)
+	EventType(ctx context.Context, id string) (*vidivo.EventType, error)
 }
 
 // Orgs reads organization memberships (nil: no organizations, so only
