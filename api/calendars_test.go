@@ -240,3 +240,75 @@ func TestCalendarConnectionsFailingFeed(t *testing.T) {
 		}
 	})
 }
+
+// A booking with a host whose calendar receives bookings appears there
+// (join URL inside), moves on reschedule under the same UID, and
+// disappears on cancel; a write that fails while the server is away is
+// retried, and the booking itself never waited for it.
+func TestCalendarWriteBack(t *testing.T) {
+	rad := radicaletest.Start(t)
+	work := rad.MakeCalendar("bookings", "Bookings")
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			e := apitest.New(t, engine, nil)
+			host := calendarHost(t, e, "wbhost"+engine)
+			guest := mustSignup(t, e, "wbguest"+engine, "client")
+			e.Do(apitest.Req{Method: "POST", Path: "/v1/calendar_connections", Token: host.AccessToken, Body: map[string]any{
+				"kind": "caldav", "url": rad.URL, "username": rad.User, "password": rad.Password, "add_bookings": true,
+				"when_failing": "offer"}}).
+				WantStatus(t, http.StatusCreated)
+			writeBack := func() {
+				t.Helper()
+				if err := e.Server.Calendars.WriteBack(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			object := func(id string) (int, string) {
+				return rad.Do(http.MethodGet, work+"vidivo-"+strings.ToLower(id)+".ics", "", "")
+			}
+
+			id := bookedAt(t, e, guest.AccessToken, "wbhost"+engine, time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), 60)
+			writeBack()
+			code, ev := object(id)
+			if code != http.StatusOK || !strings.Contains(ev, "DTSTART:20261102T090000Z") ||
+				!strings.Contains(ev, apitest.PublicURL+"/join/"+id) || !strings.Contains(ev, "UID:booking-"+id+"@vidivo") {
+				t.Fatalf("written event %d:\n%s", code, ev)
+			}
+
+			// Moved to overlap its own old time: the written event is the
+			// booking itself, never a conflict with it.
+			resp := e.Do(apitest.Req{Method: "POST", Path: "/v1/schedule/" + id + "/reschedule", Token: guest.AccessToken,
+				Body: map[string]any{"scheduled_at": "2026-11-02T09:30:00Z", "duration_minutes": 60}})
+			resp.WantStatus(t, http.StatusCreated)
+			var moved bookingResp
+			resp.Decode(t, &moved)
+			writeBack()
+			code, ev = object(id)
+			if code != http.StatusOK || !strings.Contains(ev, "DTSTART:20261102T093000Z") || !strings.Contains(ev, "UID:booking-"+id+"@vidivo") ||
+				!strings.Contains(ev, "/join/"+moved.ScheduledCall.ID) {
+				t.Fatalf("moved event %d:\n%s", code, ev)
+			}
+
+			e.Do(apitest.Req{Method: "PUT", Path: "/v1/schedule/" + moved.ScheduledCall.ID + "/cancel", Token: guest.AccessToken,
+				Body: map[string]any{"reason": "plans changed"}}).WantStatus(t, http.StatusNoContent)
+			writeBack()
+			if code, ev := object(id); code != http.StatusNotFound {
+				t.Fatalf("canceled booking's event: %d\n%s", code, ev)
+			}
+
+			// The server away (the host offers slots meanwhile): the
+			// booking commits, the write waits.
+			rad.Down()
+			later := bookedAt(t, e, guest.AccessToken, "wbhost"+engine, time.Date(2026, 11, 2, 13, 0, 0, 0, time.UTC), 60)
+			writeBack()
+			rad.Up()
+			if code, _ := object(later); code != http.StatusNotFound {
+				t.Fatalf("event written while the server was away: %d", code)
+			}
+			writeBack()
+			if code, ev := object(later); code != http.StatusOK || !strings.Contains(ev, "DTSTART:20261102T130000Z") {
+				t.Fatalf("retried write: %d\n%s", code, ev)
+			}
+		})
+	}
+}

@@ -39,6 +39,9 @@ type ExpandOptions struct {
 	// Self are the host's addresses (any case); an invitation in which one
 	// of them declined is not busy.
 	Self []string
+	// OwnUIDSuffixes mark events that are bookings already (written back,
+	// or imported invitations): they are counted as bookings, not again.
+	OwnUIDSuffixes []string
 }
 
 // maxOccurrences bounds the instances one recurring event yields in a
@@ -70,7 +73,7 @@ func Expand(cals []*ical.Calendar, o ExpandOptions) ([]Interval, int) {
 	bad := 0
 	for _, cal := range cals {
 		zones := readZones(cal)
-		for _, series := range groupSeries(cal) {
+		for _, series := range groupSeries(cal, o) {
 			ivs, err := series.expand(zones, o)
 			if err != nil {
 				bad++
@@ -92,7 +95,7 @@ type series struct {
 // groupSeries gathers each UID's VEVENTs, in document order. An override
 // whose master is missing (a CalDAV server may send only the changed
 // instance) stands alone.
-func groupSeries(cal *ical.Calendar) []*series {
+func groupSeries(cal *ical.Calendar, o ExpandOptions) []*series {
 	byUID := map[string]*series{}
 	var order []*series
 	get := func(uid string) *series {
@@ -109,6 +112,9 @@ func groupSeries(cal *ical.Calendar) []*series {
 			continue
 		}
 		uid := propText(c, ical.PropUID)
+		if own(uid, o.OwnUIDSuffixes) {
+			continue
+		}
 		s := get(uid)
 		if c.Props.Get(ical.PropRecurrenceID) != nil {
 			s.overrides = append(s.overrides, c)
@@ -269,6 +275,15 @@ func addDates(add func(time.Time), props []ical.Prop, start stamp, zones map[str
 		}
 	}
 	return nil
+}
+
+func own(uid string, suffixes []string) bool {
+	for _, s := range suffixes {
+		if s != "" && strings.HasSuffix(uid, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func propText(c *ical.Component, name string) string {

@@ -69,6 +69,24 @@ type HostCalendar struct {
 	WhenFailing string
 }
 
+// Write is a booking's change waiting to be written to the host's
+// calendar that receives bookings (the outbox rows migration 0015's
+// triggers add).
+type Write struct {
+	ID        int64
+	BookingID string
+	HostID    string
+	// Action is "put" (made or moved) or "delete" (canceled).
+	Action   string
+	Attempts int
+}
+
+// The write-back actions.
+const (
+	WritePut    = "put"
+	WriteDelete = "delete"
+)
+
 // Store keeps connections, their calendars and the busy times last read.
 type Store interface {
 	// CreateCalendarConnection inserts c and its calendars (ids and
@@ -100,4 +118,17 @@ type Store interface {
 	// CalendarBusy returns the cached busy times overlapping [from, to)
 	// of the given calendars.
 	CalendarBusy(ctx context.Context, calendarIDs []string, from, to time.Time) ([]Interval, error)
+
+	// PendingCalendarWrites returns up to limit writes not yet done,
+	// oldest first.
+	PendingCalendarWrites(ctx context.Context, limit int) ([]*Write, error)
+	// FinishCalendarWrite records an attempt: done, or failed with msg.
+	FinishCalendarWrite(ctx context.Context, id int64, msg string, done bool, at time.Time) error
+	// BookingCalendar returns the host's calendar that receives bookings,
+	// or ENOTFOUND.
+	BookingCalendar(ctx context.Context, hostID string) (*Calendar, error)
+	// BookingChain returns the first booking of the reschedules that led
+	// to bookingID (itself when none did), how many came before it, and
+	// whether bookingID was itself replaced by a reschedule.
+	BookingChain(ctx context.Context, bookingID string) (root string, depth int, replaced bool, err error)
 }

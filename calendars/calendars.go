@@ -41,6 +41,7 @@ type Store interface {
 	calendar.Store
 	UserByID(ctx context.Context, id string) (*vidivo.User, error)
 	Availability(ctx context.Context, userID string) ([]byte, error)
+	Booking(ctx context.Context, id string) (*vidivo.ScheduledCall, error)
 }
 
 // Service connects and reads hosts' calendars.
@@ -51,6 +52,9 @@ type Service struct {
 	// HTTP reads calendars; NewHTTPClient(Guard) unless a test wraps it.
 	HTTP   *http.Client
 	Logger *slog.Logger
+	// PublicURL builds the join links of bookings written back (no
+	// trailing slash).
+	PublicURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -139,7 +143,8 @@ func (s *Service) read(ctx context.Context, conn *calendar.Connection, calURL st
 	if err != nil {
 		return nil, err
 	}
-	busy, bad := calendar.Expand(cals, calendar.ExpandOptions{From: from, To: to, Host: h.loc, Self: h.emails})
+	busy, bad := calendar.Expand(cals, calendar.ExpandOptions{From: from, To: to, Host: h.loc, Self: h.emails,
+		OwnUIDSuffixes: ownUIDs})
 	if bad > 0 {
 		s.log().Info("calendar events skipped", "calendar", calURL, "unreadable", bad)
 	}

@@ -366,3 +366,73 @@ func scanCalendarInto(row scanner, c *calendar.Calendar, extra ...any) error {
 	}
 	return nil
 }
+
+// PendingCalendarWrites implements calendar.Store.
+func (db *DB) PendingCalendarWrites(ctx context.Context, limit int) ([]*calendar.Write, error) {
+	q := db.d.rebind(`SELECT id, booking_id, host_id, action, attempts FROM calendar_writes WHERE done_at IS NULL
+		ORDER BY id LIMIT ?`)
+	rows, err := db.db.QueryContext(ctx, q, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: pending calendar writes: %w", err)
+	}
+	defer rows.Close()
+	var out []*calendar.Write
+	for rows.Next() {
+		var w calendar.Write
+		if err := rows.Scan(&w.ID, &w.BookingID, &w.HostID, &w.Action, &w.Attempts); err != nil {
+			return nil, fmt.Errorf("sqldb: pending calendar writes: %w", err)
+		}
+		out = append(out, &w)
+	}
+	return out, rows.Err()
+}
+
+// FinishCalendarWrite implements calendar.Store.
+func (db *DB) FinishCalendarWrite(ctx context.Context, id int64, msg string, done bool, at time.Time) error {
+	var doneAt any
+	if done {
+		doneAt = ts(at)
+	}
+	q := db.d.rebind(`UPDATE calendar_writes SET attempts = attempts + 1, last_error = ?, done_at = ? WHERE id = ? AND done_at IS NULL`)
+	if _, err := db.db.ExecContext(ctx, q, msg, doneAt, id); err != nil {
+		return fmt.Errorf("sqldb: finish calendar write: %w", err)
+	}
+	return nil
+}
+
+// BookingCalendar implements calendar.Store.
+func (db *DB) BookingCalendar(ctx context.Context, hostID string) (*calendar.Calendar, error) {
+	q := db.d.rebind(`SELECT ` + calendarColumns + ` FROM calendar_calendars WHERE user_id = ? AND add_bookings`)
+	c, err := scanCalendar(db.db.QueryRowContext(ctx, q, hostID))
+	if errNoRows(err) {
+		return nil, vidivo.Errorf(vidivo.ENOTFOUND, "no calendar receives bookings")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqldb: booking calendar: %w", err)
+	}
+	return c, nil
+}
+
+// BookingChain implements calendar.Store, following rescheduled_to back
+// (each booking is replaced at most once, so the chain is a line).
+func (db *DB) BookingChain(ctx context.Context, bookingID string) (string, int, bool, error) {
+	var next sql.NullString
+	q := db.d.rebind(`SELECT rescheduled_to FROM scheduled_calls WHERE id = ?`)
+	if err := db.db.QueryRowContext(ctx, q, bookingID).Scan(&next); err != nil {
+		return "", 0, false, fmt.Errorf("sqldb: booking chain: %w", err)
+	}
+	root, depth := bookingID, 0
+	back := db.d.rebind(`SELECT id FROM scheduled_calls WHERE rescheduled_to = ?`)
+	for ; depth < 1000; depth++ {
+		var prev string
+		err := db.db.QueryRowContext(ctx, back, root).Scan(&prev)
+		if errNoRows(err) {
+			break
+		}
+		if err != nil {
+			return "", 0, false, fmt.Errorf("sqldb: booking chain: %w", err)
+		}
+		root = prev
+	}
+	return root, depth, next.Valid, nil
+}

@@ -18,5 +18,5 @@ func NewCalendars(db *sqldb.DB, clock *Clock) *calendars.Service {
 		panic(err)
 	}
 	return &calendars.Service{Store: db, Sealer: sealer, Guard: WebhookGuard, HTTP: calendars.NewHTTPClient(WebhookGuard),
-		Now: clock.Now, Logger: slog.New(slog.DiscardHandler)}
+		Now: clock.Now, Logger: slog.New(slog.DiscardHandler), PublicURL: PublicURL}
 }

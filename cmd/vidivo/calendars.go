@@ -21,5 +21,6 @@ func newCalendars(c *config, db *sqldb.DB, logger *slog.Logger) (*calendars.Serv
 		return nil, err
 	}
 	guard := webhook.Guard{Allow: c.WebhookAllowNets}
-	return &calendars.Service{Store: db, Sealer: sealer, Guard: guard, HTTP: calendars.NewHTTPClient(guard), Logger: logger}, nil
+	return &calendars.Service{Store: db, Sealer: sealer, Guard: guard, HTTP: calendars.NewHTTPClient(guard), Logger: logger,
+		PublicURL: c.PublicURL}, nil
 }
