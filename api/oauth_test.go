@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -453,4 +455,46 @@ func asRedirect(err error, re **oauth.RedirectError) bool {
 	r, ok := err.(*oauth.RedirectError)
 	*re = r
 	return ok
+}
+
+// TestOAuthCodeRedeemedOnce: many exchanges of one code at once — exactly
+// one gets tokens (the database's compare-and-set), and as the others are
+// reuses, the winner's tokens end up revoked too.
+func TestOAuthCodeRedeemedOnce(t *testing.T) {
+	t.Parallel()
+	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
+		dev := mustSignup(t, e, "devco", "host")
+		user := mustSignup(t, e, "janecoach", "host")
+		app := createApp(t, e, dev.AccessToken, appBody("users:read"))
+		verifier, challenge := pkce("e")
+		code := approve(t, e, user.User.ID, app, "", challenge)
+		const n = 6
+		results := make(chan error, n)
+		var winner atomic.Pointer[oauth.TokenResponse]
+		for range n {
+			go func() {
+				resp, err := e.Server.OAuth.Token(context.Background(), oauth.TokenRequest{GrantType: "authorization_code",
+					Client: oauth.Client{ID: app.ClientID, Secret: app.ClientSecret}, Code: code, RedirectURI: appRedirect, CodeVerifier: verifier})
+				if err == nil {
+					winner.Store(resp)
+				}
+				results <- err
+			}()
+		}
+		ok := 0
+		for range n {
+			err := <-results
+			var pe *oauth.Error
+			switch {
+			case err == nil:
+				ok++
+			case !errors.As(err, &pe) || pe.Code != "invalid_grant":
+				t.Errorf("a losing exchange: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d exchanges of one code succeeded, want 1", ok)
+		}
+		e.Do(apitest.Req{Method: "GET", Path: "/v1/users/me", Token: winner.Load().AccessToken}).WantError(t, http.StatusUnauthorized, "unauthorized")
+	})
 }
