@@ -460,7 +460,8 @@ func (s *Service) exchangeCode(ctx context.Context, app *App, req TokenRequest) 
 		return nil, err
 	}
 	if err := s.Store.RedeemCode(ctx, code.Hash, now, tokens); err != nil {
-		if errors.Is(err, ErrReused) {
+		// ENOTFOUND: the user withdrew consent since the lookup.
+		if errors.Is(err, ErrReused) || vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
 			return nil, errBadCode
 		}
 		return nil, err

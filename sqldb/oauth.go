@@ -167,28 +167,34 @@ func scanOAuthApp(row scanner) (*oauth.App, error) {
 
 // Grant implements oauth.Store: the authorization is inserted or widened
 // (its scopes the union of every consent) and the code stored with it.
+// The app's row is locked first, so a deletion racing with a consent
+// either comes after it (and removes what it wrote) or makes it
+// ENOTFOUND; two first consents racing meet at the unique (user, app).
 func (db *DB) Grant(ctx context.Context, g *oauth.Grant) error {
 	now := db.now()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		var (
-			authID, scopes string
-		)
-		q := db.d.rebind(`SELECT id, scopes FROM oauth_authorizations WHERE user_id = ? AND app_id = ?` + db.d.forUpdate())
-		err := tx.QueryRowContext(ctx, q, g.UserID, g.AppID).Scan(&authID, &scopes)
-		switch {
-		case errNoRows(err):
-			authID = newID(now)
-			q = db.d.rebind(`INSERT INTO oauth_authorizations (id, user_id, app_id, scopes, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?)`)
-			if _, err := tx.ExecContext(ctx, q, authID, g.UserID, g.AppID, g.Scopes.String(), ts(now), ts(now)); err != nil {
-				return fmt.Errorf("insert authorization: %w", err)
+		var appID string
+		q := db.d.rebind(`SELECT id FROM oauth_applications WHERE id = ?` + db.d.forUpdate())
+		if err := tx.QueryRowContext(ctx, q, g.AppID).Scan(&appID); err != nil {
+			if errNoRows(err) {
+				return errNoOAuthApp
 			}
-		case err != nil:
+			return fmt.Errorf("lock app: %w", err)
+		}
+		q = db.d.rebind(`INSERT INTO oauth_authorizations (id, user_id, app_id, scopes, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, app_id) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, q, newID(now), g.UserID, g.AppID, g.Scopes.String(), ts(now), ts(now)); err != nil {
+			return fmt.Errorf("insert authorization: %w", err)
+		}
+		var authID, scopes string
+		q = db.d.rebind(`SELECT id, scopes FROM oauth_authorizations WHERE user_id = ? AND app_id = ?` + db.d.forUpdate())
+		if err := tx.QueryRowContext(ctx, q, g.UserID, g.AppID).Scan(&authID, &scopes); err != nil {
 			return fmt.Errorf("read authorization: %w", err)
-		default:
-			had, _ := oauth.ParseScopes(scopes)
+		}
+		had, _ := oauth.ParseScopes(scopes)
+		if union := had.Union(g.Scopes); union.String() != scopes {
 			q = db.d.rebind(`UPDATE oauth_authorizations SET scopes = ?, updated_at = ? WHERE id = ?`)
-			if _, err := tx.ExecContext(ctx, q, had.Union(g.Scopes).String(), ts(now), authID); err != nil {
+			if _, err := tx.ExecContext(ctx, q, union.String(), ts(now), authID); err != nil {
 				return fmt.Errorf("widen authorization: %w", err)
 			}
 		}
