@@ -48,6 +48,7 @@ let leaving = false;
 let inRoom = false;
 const peers = new Map(); // participant id → peer
 let chain = Promise.resolve();
+let pollTimer = 0;
 
 function show(x, text) {
   const e = el(x);
@@ -125,17 +126,22 @@ async function enter() {
   show('room-error', '');
   show('room-status', 'In the session.');
   connect();
+  clearTimeout(pollTimer);
   poll();
 }
 
 async function poll() {
   if (leaving || !inRoom) return;
   try {
-    renderRoom(await api('GET', '/room'));
+    const st = await api('GET', '/room');
+    // A host removed us (the relay closes our socket too; this covers a
+    // socket held by another instance).
+    if (!st.admitted) return gone('A host removed you from the session.');
+    renderRoom(st);
   } catch (err) {
     if (err.status === 404) return gone('Your link no longer opens this session.');
   }
-  setTimeout(poll, 2000);
+  pollTimer = setTimeout(poll, 2000);
 }
 
 function renderRoom(st) {
