@@ -498,3 +498,47 @@ func TestOAuthCodeRedeemedOnce(t *testing.T) {
 		e.Do(apitest.Req{Method: "GET", Path: "/v1/users/me", Token: winner.Load().AccessToken}).WantError(t, http.StatusUnauthorized, "unauthorized")
 	})
 }
+
+// TestOAuthRefreshRotatedOnce: many refreshes of one refresh token at
+// once — exactly one rotates it (compare-and-set), the others count as
+// reuse, so the whole grant ends revoked, the winner's new tokens too.
+func TestOAuthRefreshRotatedOnce(t *testing.T) {
+	t.Parallel()
+	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
+		dev := mustSignup(t, e, "devco", "host")
+		user := mustSignup(t, e, "janecoach", "host")
+		app := createApp(t, e, dev.AccessToken, appBody("users:read"))
+		verifier, challenge := pkce("f")
+		tok := mustTokens(t, exchange(e, app, approve(t, e, user.User.ID, app, "", challenge), verifier))
+		const n = 6
+		results := make(chan error, n)
+		var winner atomic.Pointer[oauth.TokenResponse]
+		for range n {
+			go func() {
+				resp, err := e.Server.OAuth.Token(context.Background(), oauth.TokenRequest{GrantType: "refresh_token",
+					Client: oauth.Client{ID: app.ClientID, Secret: app.ClientSecret}, RefreshToken: tok.RefreshToken})
+				if err == nil {
+					winner.Store(resp)
+				}
+				results <- err
+			}()
+		}
+		ok := 0
+		for range n {
+			err := <-results
+			var pe *oauth.Error
+			switch {
+			case err == nil:
+				ok++
+			case !errors.As(err, &pe) || pe.Code != "invalid_grant":
+				t.Errorf("a losing refresh: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d refreshes of one token succeeded, want 1", ok)
+		}
+		for _, access := range []string{tok.AccessToken, winner.Load().AccessToken} {
+			e.Do(apitest.Req{Method: "GET", Path: "/v1/users/me", Token: access}).WantError(t, http.StatusUnauthorized, "unauthorized")
+		}
+	})
+}
