@@ -3,6 +3,7 @@ package vidivo
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -219,7 +220,7 @@ func (in *SessionInput) Validate(now time.Time) error {
 	errs = append(errs, ValidateSessionTimes(in.StartTime, in.EndTime, now)...)
 	hosts := 0
 	for i, p := range in.Participants {
-		errs = append(errs, p.Validate("participants["+itoa(i)+"]")...)
+		errs = append(errs, p.Validate("participants["+strconv.Itoa(i)+"]")...)
 		if p.Role == ParticipantHost {
 			hosts++
 		}
@@ -401,11 +402,4 @@ type SessionStore interface {
 	SessionPayments(ctx context.Context, hostID string, limit int) ([]*SessionPayment, error)
 	// SessionEarnings sums a host's captured and refunded session fees.
 	SessionEarnings(ctx context.Context, hostID string) (SessionEarnings, error)
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }
