@@ -109,16 +109,6 @@ func (s *Server) invitationJSON(inv *vidivo.Invitation) invitationJSON {
 	return out
 }
 
-// orgPagination is Calendly's pagination block; lists here only page
-// forward, so the previous page is always null.
-type orgPagination struct {
-	Count             int     `json:"count"`
-	NextPage          *string `json:"next_page"`
-	PreviousPage      *string `json:"previous_page"`
-	NextPageToken     *string `json:"next_page_token"`
-	PreviousPageToken *string `json:"previous_page_token"`
-}
-
 // pageParams reads count and page_token for a list whose pages are bound
 // to scope (so a token from one list is refused by another).
 func (s *Server) pageParams(r *http.Request, scope string) (after string, count int, errs []vidivo.FieldError) {
@@ -142,18 +132,9 @@ func (s *Server) pageParams(r *http.Request, scope string) (after string, count 
 }
 
 // pagination builds the block for a page of n items whose last id is
-// last; more says another page follows.
-func (s *Server) pagination(r *http.Request, scope string, n int, more bool, last string) orgPagination {
-	p := orgPagination{Count: n}
-	if !more {
-		return p
-	}
-	tok := s.encodeCursor(cursor{Before: last, HostID: scope})
-	q := r.URL.Query()
-	q.Set("page_token", tok)
-	next := s.PublicURL + r.URL.Path + "?" + q.Encode()
-	p.NextPage, p.NextPageToken = &next, &tok
-	return p
+// last; more says another page follows. These lists page forward only.
+func (s *Server) pagination(r *http.Request, scope string, n int, more bool, last string) calendlyPagination {
+	return s.nextPagination(r, r.URL.Query(), scope, n, more, func() string { return last })
 }
 
 // refID reads a query parameter that names a thing by URI or id: the id
@@ -225,8 +206,8 @@ func (s *Server) handleInvitationCreate(w http.ResponseWriter, r *http.Request) 
 }
 
 type invitationList struct {
-	Collection []invitationJSON `json:"collection"`
-	Pagination orgPagination    `json:"pagination"`
+	Collection []invitationJSON   `json:"collection"`
+	Pagination calendlyPagination `json:"pagination"`
 }
 
 // handleInvitationList is GET /v1/organizations/{id}/invitations, for
@@ -300,8 +281,8 @@ func (s *Server) handleInvitationAccept(w http.ResponseWriter, r *http.Request) 
 }
 
 type membershipList struct {
-	Collection []membershipJSON `json:"collection"`
-	Pagination orgPagination    `json:"pagination"`
+	Collection []membershipJSON   `json:"collection"`
+	Pagination calendlyPagination `json:"pagination"`
 }
 
 // handleMembershipList is GET /v1/organization_memberships with

@@ -18,17 +18,6 @@ const (
 	maxEventCount     = 100
 )
 
-// calendlyPagination is the pagination block of Calendly's API v2 lists:
-// next_page and previous_page are the full URLs of the neighbouring pages,
-// their tokens the page_token to pass; null where there is none.
-type calendlyPagination struct {
-	Count             int     `json:"count"`
-	NextPage          *string `json:"next_page"`
-	PreviousPage      *string `json:"previous_page"`
-	NextPageToken     *string `json:"next_page_token"`
-	PreviousPageToken *string `json:"previous_page_token"`
-}
-
 type scheduledEventList struct {
 	Collection []resources.ScheduledEvent `json:"collection"`
 	Pagination calendlyPagination         `json:"pagination"`

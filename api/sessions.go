@@ -90,13 +90,13 @@ func (s *Server) handleSessionList(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	out := struct {
-		Collection []sessionJSON     `json:"collection"`
-		Pagination webhookPagination `json:"pagination"`
+		Collection []sessionJSON      `json:"collection"`
+		Pagination calendlyPagination `json:"pagination"`
 	}{Collection: make([]sessionJSON, 0, len(list))}
 	for _, sess := range list {
 		out.Collection = append(out.Collection, s.sessionJSON(sess, s.Sessions.CanManage(caller, sess)))
 	}
-	out.Pagination = s.webhookNext(r, q, key, len(list), more, func() string {
+	out.Pagination = s.nextPagination(r, q, key, len(list), more, func() string {
 		last := list[len(list)-1]
 		return last.StartTime.UTC().Format(time.RFC3339Nano) + "|" + last.ID
 	})

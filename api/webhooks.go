@@ -56,16 +56,6 @@ type webhookDeliveryJSON struct {
 	UpdatedAt     string  `json:"updated_at"`
 }
 
-// webhookPagination is Calendly's pagination block; these lists only page
-// forward, so the previous page is always null.
-type webhookPagination struct {
-	Count             int     `json:"count"`
-	NextPage          *string `json:"next_page"`
-	PreviousPage      *string `json:"previous_page"`
-	NextPageToken     *string `json:"next_page_token"`
-	PreviousPageToken *string `json:"previous_page_token"`
-}
-
 func (s *Server) webhookURI(id string) string { return s.PublicURL + "/v1/webhook_subscriptions/" + id }
 
 func (s *Server) webhookJSON(sub *vidivo.WebhookSubscription) webhookJSON {
@@ -195,13 +185,13 @@ func (s *Server) handleWebhookList(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	out := struct {
-		Collection []webhookJSON     `json:"collection"`
-		Pagination webhookPagination `json:"pagination"`
+		Collection []webhookJSON      `json:"collection"`
+		Pagination calendlyPagination `json:"pagination"`
 	}{Collection: make([]webhookJSON, 0, len(subs))}
 	for _, sub := range subs {
 		out.Collection = append(out.Collection, s.webhookJSON(sub))
 	}
-	out.Pagination = s.webhookNext(r, q, key, len(subs), more, func() string { return subs[len(subs)-1].ID })
+	out.Pagination = s.nextPagination(r, q, key, len(subs), more, func() string { return subs[len(subs)-1].ID })
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -225,24 +215,6 @@ func (s *Server) webhookPage(q url.Values, key string, errs []vidivo.FieldError)
 		before = c.Before
 	}
 	return limit, before, errs
-}
-
-// webhookNext is a page's pagination block: the next page after the
-// page's last item, when more follow.
-func (s *Server) webhookNext(r *http.Request, q url.Values, key string, n int, more bool, last func() string) webhookPagination {
-	p := webhookPagination{Count: n}
-	if !more || n == 0 {
-		return p
-	}
-	tok := s.encodeCursor(cursor{Before: last(), HostID: key})
-	next := url.Values{}
-	for k, vs := range q {
-		next[k] = vs
-	}
-	next.Set("page_token", tok)
-	page := s.PublicURL + r.URL.Path + "?" + next.Encode()
-	p.NextPage, p.NextPageToken = &page, &tok
-	return p
 }
 
 // handleWebhookGet is GET /v1/webhook_subscriptions/{id}.
@@ -280,12 +252,12 @@ func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 	}
 	out := struct {
 		Collection []webhookDeliveryJSON `json:"collection"`
-		Pagination webhookPagination     `json:"pagination"`
+		Pagination calendlyPagination    `json:"pagination"`
 	}{Collection: make([]webhookDeliveryJSON, 0, len(ds))}
 	for _, d := range ds {
 		out.Collection = append(out.Collection, s.webhookDeliveryJSON(d))
 	}
-	out.Pagination = s.webhookNext(r, q, key, len(ds), more, func() string { return ds[len(ds)-1].ID })
+	out.Pagination = s.nextPagination(r, q, key, len(ds), more, func() string { return ds[len(ds)-1].ID })
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
