@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/api/apitest"
 )
 
@@ -27,10 +28,22 @@ func TestSessionWebhooks(t *testing.T) {
 			Body: map[string]any{"payment_method_id": "pm_card_visa"}}).WantStatus(t, http.StatusOK)
 		e.Do(apitest.Req{Method: "DELETE", Path: "/v1/sessions/" + sess.ID, Token: host.AccessToken}).WantStatus(t, http.StatusOK)
 		pump(t, e, sub.ID())
+		// A second session runs (presence moves it) and ends.
+		free := []map[string]any{{"display_name": "Dr Smith", "role": "host"}}
+		held := mustCreateSession(t, e, host.AccessToken, sessionBody(start.Add(2*time.Hour), free...))
+		for _, st := range []vidivo.SessionState{vidivo.SessionInProgress, vidivo.SessionEnded} {
+			if ok, err := e.Server.Sessions.MarkState(t.Context(), held.ID, st, e.Clock.Now()); err != nil || !ok {
+				t.Fatalf("mark %s: %v, %v", st, ok, err)
+			}
+		}
+		if ok, _ := e.Server.Sessions.MarkState(t.Context(), held.ID, vidivo.SessionEnded, e.Clock.Now()); ok {
+			t.Fatal("a session ended twice")
+		}
 		pump(t, e, sub.ID())
 
 		got := rc.received()
-		if evs := strings.Join(eventsOf(got), ","); evs != "session.created,participant.paid,session.canceled" {
+		want := "session.created,participant.paid,session.canceled,session.created,session.ended"
+		if evs := strings.Join(eventsOf(got), ","); evs != want {
 			t.Fatalf("events = %s", evs)
 		}
 		var created struct {
