@@ -18,6 +18,7 @@ import (
 	"github.com/vidivo/vidivo/auth"
 	"github.com/vidivo/vidivo/billing"
 	"github.com/vidivo/vidivo/booking"
+	"github.com/vidivo/vidivo/calendars"
 	"github.com/vidivo/vidivo/calls"
 	"github.com/vidivo/vidivo/hosts"
 	"github.com/vidivo/vidivo/notify"
@@ -82,6 +83,9 @@ type Server struct {
 	// Rooms serves group sessions' entry pages and rooms (/s/{token});
 	// nil serves none.
 	Rooms *SessionRooms
+	// Calendars serves the host's connected-calendars settings
+	// (/settings/calendars); nil serves none.
+	Calendars *calendars.Service
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -127,6 +131,7 @@ func (s *Server) Routes() {
 	s.ssoRoutes(m)
 	s.oauthRoutes(m)
 	s.sessionRoutes(m)
+	s.calendarRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))

@@ -235,8 +235,10 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Payments: c.Payments, Limiter: srv, PublicURL: c.PublicURL, Logger: logger,
 		StripePublishableKey: c.StripePublishableKey, ICEPolicy: c.ICEPolicy,
 		Booking: srv.Booking, EventTypes: db, EmbedOrigins: c.EmbedOrigins,
-		SSO: ssoService(c, db, authSvc),
+		SSO:   ssoService(c, db, authSvc),
 		OAuth: srv.OAuth,
+		// The host's calendar settings pages.
+		Calendars: cals,
 	}
 	rooms.Sessions = srv.Sessions
 	pages.Rooms = rooms
