@@ -53,6 +53,9 @@ func TestOAuthPages(t *testing.T) {
 			t.Parallel()
 			s := newOAuthSite(t, engine)
 			dev := s.signedUp(t, "Devco", vidivo.RoleHost)
+			if p := dev.get("/dashboard"); !strings.Contains(p.Body, `<a href="/settings/apps">Apps</a>`) {
+				t.Fatal("the site's navigation has no link to the Apps page")
+			}
 			if p := dev.get("/settings/apps"); p.Status != http.StatusOK || !strings.Contains(p.Body, "Register an app") {
 				t.Fatalf("settings page = %d:\n%s", p.Status, p.Body)
 			}
