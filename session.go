@@ -156,25 +156,29 @@ type ParticipantInput struct {
 	Fee         Money
 }
 
-// Validate checks a participant; field prefixes where it sits.
+// Validate checks a participant; field prefixes where it sits ("" for a
+// participant on its own).
 func (p ParticipantInput) Validate(field string) []FieldError {
+	if field != "" {
+		field += "."
+	}
 	var errs []FieldError
-	if fe := CheckText(field+".display_name", p.DisplayName, TextRule{Required: true, Max: 100}); fe != nil {
+	if fe := CheckText(field+"display_name", p.DisplayName, TextRule{Required: true, Max: 100}); fe != nil {
 		errs = append(errs, *fe)
 	}
 	if p.Role != ParticipantHost && p.Role != ParticipantGuest {
-		errs = append(errs, FieldError{field + ".role", `must be "host" or "guest"`})
+		errs = append(errs, FieldError{field + "role", `must be "host" or "guest"`})
 	}
 	if p.Email != "" {
 		if issue := CheckEmail(p.Email); issue != "" {
-			errs = append(errs, FieldError{field + ".email", issue})
+			errs = append(errs, FieldError{field + "email", issue})
 		}
 	}
 	if p.Fee < 0 || p.Fee > MaxSessionFee {
-		errs = append(errs, FieldError{field + ".fee.amount", "must be between 0.00 and " + MaxSessionFee.String()})
+		errs = append(errs, FieldError{field + "fee.amount", "must be between 0.00 and " + MaxSessionFee.String()})
 	}
 	if p.Fee > 0 && p.Role == ParticipantHost {
-		errs = append(errs, FieldError{field + ".fee", "hosts do not pay a fee"})
+		errs = append(errs, FieldError{field + "fee", "hosts do not pay a fee"})
 	}
 	return errs
 }

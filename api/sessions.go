@@ -181,7 +181,7 @@ func (s *Server) handleSessionParticipantAdd(w http.ResponseWriter, r *http.Requ
 		return err
 	}
 	var errs []vidivo.FieldError
-	input := in.input("participant", &errs)
+	input := in.input("", &errs)
 	if len(errs) > 0 {
 		return vidivo.Invalid(errs...)
 	}

@@ -144,12 +144,15 @@ func (in participantRequest) input(field string, errs *[]vidivo.FieldError) vidi
 	if in.Fee == nil {
 		return out
 	}
+	if field != "" {
+		field += "."
+	}
 	fee, ok := vidivo.ParseMoney(in.Fee.Amount)
 	if !ok {
-		*errs = append(*errs, vidivo.FieldError{Field: field + ".fee.amount", Issue: `must be a decimal amount such as "25.00"`})
+		*errs = append(*errs, vidivo.FieldError{Field: field + "fee.amount", Issue: `must be a decimal amount such as "25.00"`})
 	}
 	if !strings.EqualFold(in.Fee.Currency, billing.Currency) {
-		*errs = append(*errs, vidivo.FieldError{Field: field + ".fee.currency", Issue: `must be "usd"`})
+		*errs = append(*errs, vidivo.FieldError{Field: field + "fee.currency", Issue: `must be "usd"`})
 	}
 	out.Fee = fee
 	return out

@@ -373,6 +373,16 @@ func TestSessionParticipants(t *testing.T) {
 		f := newSessionFixture(t, e, "drsmith")
 		base := "/v1/sessions/" + f.sess.ID + "/participants"
 		guest := map[string]any{"display_name": "Extra", "role": "guest"}
+		for field, body := range map[string]map[string]any{
+			"role":       {"display_name": "X", "role": "owner"},
+			"fee.amount": {"display_name": "X", "role": "guest", "fee": map[string]any{"amount": "x", "currency": "usd"}},
+		} {
+			eb := e.Do(apitest.Req{Method: "POST", Path: base, Token: f.host.AccessToken, Body: body}).
+				WantError(t, http.StatusBadRequest, "validation_error")
+			if len(eb.Error.Details) != 1 || eb.Error.Details[0].Field != field {
+				t.Fatalf("details = %+v, want %s", eb.Error.Details, field)
+			}
+		}
 		for range 3 {
 			e.Do(apitest.Req{Method: "POST", Path: base, Token: f.host.AccessToken, Body: guest}).WantStatus(t, http.StatusCreated)
 		}

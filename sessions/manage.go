@@ -251,7 +251,7 @@ func (s *Service) refund(ctx context.Context, pay *vidivo.SessionPayment) error 
 
 // AddParticipant invites one more participant to a scheduled session.
 func (s *Service) AddParticipant(ctx context.Context, caller vidivo.Caller, id string, in vidivo.ParticipantInput) (*vidivo.Session, *vidivo.SessionParticipant, error) {
-	if errs := in.Validate("participant"); len(errs) > 0 {
+	if errs := in.Validate(""); len(errs) > 0 {
 		return nil, nil, vidivo.Invalid(errs...)
 	}
 	sess, err := s.load(ctx, caller, id, manageAccess)
