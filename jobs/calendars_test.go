@@ -19,7 +19,6 @@ import (
 	"github.com/vidivo/vidivo/webhook"
 )
 
-
 // TestCalendarRefreshJob runs River for real: the periodic refresh reads a
 // calendar whose cache is stale, so an event added to the feed after it
 // was connected becomes busy without anyone asking.
