@@ -513,3 +513,34 @@ func TestRemovePaidParticipantRefunds(t *testing.T) {
 		wantCode(t, err, vidivo.ENOTFOUND)
 	})
 }
+
+// TestCancelWhilePaying: the host cancels while a fee is at the gateway
+// (held, not yet captured). The cancel finds nothing captured to refund;
+// the payment, once captured, sees the session canceled and refunds
+// itself, so no fee is kept for a canceled session.
+func TestCancelWhilePaying(t *testing.T) {
+	t.Parallel()
+	forEngines(t, func(t *testing.T, b *bundle) {
+		ctx := context.Background()
+		s := b.schedule(t)
+		tok := b.tokenOf(s, 1)
+		var cancelErr error
+		b.gateway.BeforeNext("capture", func() { _, cancelErr = b.svc.Cancel(ctx, b.caller(), s.ID) })
+		_, _, err := b.svc.Pay(ctx, tok, "pm_card_visa")
+		wantCode(t, err, vidivo.ELINKEXPIRED)
+		if cancelErr != nil {
+			t.Fatalf("cancel: %v", cancelErr)
+		}
+		got, err := b.db.Session(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pay := got.Participants[1].Payment
+		if got.State != vidivo.SessionCanceled || pay == nil || pay.Status != vidivo.PaymentRefunded {
+			t.Fatalf("state %s, payment %+v", got.State, pay)
+		}
+		if refunded, _ := b.gateway.Refunded(ctx, pay.HoldID); refunded != 2500 {
+			t.Fatalf("refunded %v", refunded)
+		}
+	})
+}
