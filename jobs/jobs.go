@@ -19,6 +19,7 @@ import (
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/calendars"
 	"github.com/vidivo/vidivo/calls"
+	"github.com/vidivo/vidivo/oauth"
 	"github.com/vidivo/vidivo/webhooks"
 )
 
@@ -36,7 +37,9 @@ type Config struct {
 	Webhooks *webhooks.Service
 	// Calendars reads hosts' connected calendars; nil reads none.
 	Calendars *calendars.Service
-	Logger    *slog.Logger
+	// OAuth sweeps expired OAuth codes and tokens; nil sweeps none.
+	OAuth  *oauth.Service
+	Logger *slog.Logger
 	// MaxWorkers bounds concurrent jobs; zero means 50.
 	MaxWorkers int
 }
@@ -78,6 +81,9 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if cfg.Calendars != nil {
 		addCalendars(rc, cfg.Calendars)
+	}
+	if cfg.OAuth != nil {
+		addOAuth(rc, cfg.OAuth)
 	}
 	client, err := river.NewClient(driver, rc)
 	if err != nil {

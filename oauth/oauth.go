@@ -144,6 +144,12 @@ type Store interface {
 	// DeleteOAuthAuthorization deletes userID's authorization id with its
 	// codes and tokens; ENOTFOUND if userID has no such authorization.
 	DeleteOAuthAuthorization(ctx context.Context, userID, id string) error
+
+	// SweepOAuth deletes codes and tokens that expired before before,
+	// except refresh tokens of a family that still holds a usable refresh
+	// token at now: a replay of one of those must still be seen as reuse
+	// and revoke the family. It answers how many rows it deleted.
+	SweepOAuth(ctx context.Context, before, now time.Time) (int64, error)
 }
 
 // Error is an OAuth protocol error (RFC 6749 §4.1.2.1, §5.2), answered in

@@ -22,6 +22,10 @@ const (
 	AccessTTL = time.Hour
 	// RefreshTTL is a refresh token's lifetime; each use makes a new one.
 	RefreshTTL = 90 * 24 * time.Hour
+	// SweepAfter is how long codes and tokens are kept once expired: a
+	// day, so a support question about a token that just stopped working
+	// can still be answered from its row.
+	SweepAfter = 24 * time.Hour
 )
 
 // Service runs apps, consent and the token endpoint.
@@ -635,4 +639,17 @@ func MetadataFor(publicURL string) Metadata {
 		ScopesSupported: slices.Clone(AllScopes), ResponseTypesSupported: []string{"code"},
 		GrantTypesSupported: []string{"authorization_code", "refresh_token"}, CodeChallengeMethodsSupported: []string{"S256"},
 		TokenEndpointAuthMethodsSupported: auth, RevocationEndpointAuthMethods: auth}
+}
+
+// Sweep deletes codes and tokens expired for more than SweepAfter. An
+// expired code is refused before its single use is checked, so its row
+// serves nothing; a used refresh token is kept while its family lives, so
+// replaying it still revokes the family (see Store.SweepOAuth).
+func (s *Service) Sweep(ctx context.Context) (int64, error) {
+	now := s.now()
+	n, err := s.Store.SweepOAuth(ctx, now.Add(-SweepAfter), now)
+	if err != nil {
+		return 0, fmt.Errorf("oauth: sweep: %w", err)
+	}
+	return n, nil
 }

@@ -445,3 +445,39 @@ func (db *DB) DeleteOAuthAuthorization(ctx context.Context, userID, id string) e
 	}
 	return err
 }
+
+// SweepOAuth implements oauth.Store. A refresh token (used or not) stays
+// while its family holds a refresh token that is unused, unrevoked and
+// unexpired at now: that family's grant lives, and RotateRefresh must
+// still find a replayed token to revoke it. Access tokens and codes have
+// no such use once expired (an expired code is refused before its reuse is
+// checked).
+func (db *DB) SweepOAuth(ctx context.Context, before, now time.Time) (int64, error) {
+	var n int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		for _, st := range []struct {
+			q    string
+			args []any
+		}{
+			{`DELETE FROM oauth_codes WHERE expires_at < ?`, []any{ts(before)}},
+			{`DELETE FROM oauth_tokens WHERE expires_at < ? AND (kind = 'access' OR NOT EXISTS (
+				SELECT 1 FROM oauth_tokens l WHERE l.family_id = oauth_tokens.family_id AND l.kind = 'refresh'
+				AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > ?))`, []any{ts(before), ts(now)}},
+		} {
+			res, err := tx.ExecContext(ctx, db.d.rebind(st.q), st.args...)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqldb: sweep OAuth codes and tokens: %w", err)
+	}
+	return n, nil
+}

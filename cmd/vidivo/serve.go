@@ -160,7 +160,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	runner, err := startJobs(ctx, engine, pool, callSvc, hooks, cals, logger)
+	runner, err := startJobs(ctx, engine, pool, callSvc, hooks, cals, &oauth.Service{Store: db}, logger)
 	if err != nil {
 		return err
 	}
@@ -297,8 +297,9 @@ const guestTokenTTL = 12 * time.Hour
 // startJobs starts working the job queue: the jobs the store enqueues
 // through its Enqueuer on the same pool.
 func startJobs(ctx context.Context, engine string, pool *sql.DB, svc *calls.Service, hooks *webhooks.Service,
-	cals *calendars.Service, logger *slog.Logger) (*jobs.Runner, error) {
-	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, Webhooks: hooks, Calendars: cals, Logger: logger})
+	cals *calendars.Service, oauthSvc *oauth.Service, logger *slog.Logger) (*jobs.Runner, error) {
+	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, Webhooks: hooks, Calendars: cals,
+		OAuth: oauthSvc, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
