@@ -43,7 +43,7 @@ func (s *Service) checkExternal(ctx context.Context, hostID string, rules schedu
 		return err
 	}
 	if withhold {
-		return vidivo.Errorf(vidivo.ECONFLICT, "the host's calendar cannot be read right now, so no time can be booked; try again later")
+		return vidivo.Errorf(vidivo.ECONFLICT, "the host's calendar could not be checked right now, so no time can be booked; try again later")
 	}
 	if rules.Conflicts(start, d, busy) {
 		return vidivo.Errorf(vidivo.ECONFLICT, "the host is busy at this time")

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vidivo/vidivo"
@@ -32,6 +33,11 @@ const (
 	// 14 hours either side of UTC, and bookings up to 365 days ahead.
 	Past  = 2 * 24 * time.Hour
 	Ahead = 368 * 24 * time.Hour
+	// FreshTimeout bounds the fresh read of a host's calendars before a
+	// booking commits (all calendars, read at once): a calendar that has
+	// not answered by then counts as failing, and its connection's
+	// when_failing rule decides with the busy times last read.
+	FreshTimeout = 5 * time.Second
 	// refreshBatch is how many calendars one periodic job reads.
 	refreshBatch = 50
 )
@@ -57,6 +63,16 @@ type Service struct {
 	PublicURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FreshWithin bounds the fresh read before a booking; zero means
+	// FreshTimeout.
+	FreshWithin time.Duration
+}
+
+func (s *Service) freshWithin() time.Duration {
+	if s.FreshWithin > 0 {
+		return s.FreshWithin
+	}
+	return FreshTimeout
 }
 
 func (s *Service) now() time.Time {
@@ -107,25 +123,65 @@ func (s *Service) hostOf(ctx context.Context, userID string) (host, error) {
 // only: a calendar that cannot be read is the host's to see, not a
 // failed job.
 func (s *Service) Refresh(ctx context.Context, cal *calendar.HostCalendar) error {
-	conn, err := s.Store.CalendarConnection(ctx, cal.ConnectionID)
-	if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	h, err := s.hostOf(ctx, conn.UserID)
-	if err != nil {
-		return err
+	return s.refreshAll(ctx, ctx, []*calendar.HostCalendar{cal})
+}
+
+// pendingRead is one calendar to read and what reading it needs.
+type pendingRead struct {
+	cal     *calendar.HostCalendar
+	conn    *calendar.Connection
+	host    host
+	busy    []calendar.Interval
+	readErr error
+}
+
+// refreshAll reads calendars at once, each under readCtx (which may run
+// out sooner than ctx: the booking's bound), and saves each result under
+// ctx, so a read cut short is recorded as any failed read.
+func (s *Service) refreshAll(ctx, readCtx context.Context, cals []*calendar.HostCalendar) error {
+	var reads []*pendingRead
+	for _, cal := range cals {
+		conn, err := s.Store.CalendarConnection(ctx, cal.ConnectionID)
+		if vidivo.ErrorCode(err) == vidivo.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		h, err := s.hostOf(ctx, conn.UserID)
+		if err != nil {
+			return err
+		}
+		reads = append(reads, &pendingRead{cal: cal, conn: conn, host: h})
 	}
 	now := s.now()
-	busy, readErr := s.read(ctx, conn, cal.URL, h, now)
-	if readErr != nil {
-		p := problem(readErr)
-		s.log().Info("calendar read failed", "calendar", cal.ID, "err", readErr)
-		return s.Store.SaveCalendarError(ctx, cal.ID, p.Field+" "+p.Issue, now)
+	var wg sync.WaitGroup
+	for _, p := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.busy, p.readErr = s.read(readCtx, p.conn, p.cal.URL, p.host, now)
+		}()
 	}
-	return s.Store.SaveCalendarBusy(ctx, cal.ID, busy, now)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err // the caller gave up: the calendars are not to blame
+	}
+	for _, p := range reads {
+		if err := s.save(ctx, p, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) save(ctx context.Context, p *pendingRead, now time.Time) error {
+	if p.readErr != nil {
+		fe := problem(p.readErr)
+		s.log().Info("calendar read failed", "calendar", p.cal.ID, "err", p.readErr)
+		return s.Store.SaveCalendarError(ctx, p.cal.ID, fe.Field+" "+fe.Issue, now)
+	}
+	return s.Store.SaveCalendarBusy(ctx, p.cal.ID, p.busy, now)
 }
 
 // read fetches and expands one calendar's busy times around now.
@@ -179,14 +235,15 @@ func (s *Service) Busy(ctx context.Context, hostID string, from, to time.Time, f
 	}
 	ids := make([]string, 0, len(cals))
 	for _, c := range cals {
-		if fresh {
-			if err := s.Refresh(ctx, c); err != nil {
-				return nil, false, err
-			}
-		}
 		ids = append(ids, c.ID)
 	}
 	if fresh {
+		readCtx, cancel := context.WithTimeout(ctx, s.freshWithin())
+		err := s.refreshAll(ctx, readCtx, cals)
+		cancel()
+		if err != nil {
+			return nil, false, err
+		}
 		if cals, err = s.Store.HostCalendars(ctx, hostID); err != nil {
 			return nil, false, err
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,5 +292,60 @@ func TestICSFeedGuardedAtDial(t *testing.T) {
 	e, ok := err.(*vidivo.Error)
 	if !ok || len(e.Details) == 0 || e.Details[0].Issue != "points to a loopback, private, link-local or reserved address" {
 		t.Fatalf("feed on localhost: %v", err)
+	}
+}
+
+// The fresh read before a booking is bounded: a calendar server that
+// stalls past the bound counts as failing (its error recorded), and the
+// connection's when_failing rule decides with the busy times last read.
+func TestFreshReadBounded(t *testing.T) {
+	feed := vcal(radicaleEvents["allday"])
+	var stall atomic.Bool
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stall.Load() {
+			select { // far past the bound: only the reader's giving up ends it
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		_, _ = w.Write([]byte(strings.ReplaceAll(feed, "\n", "\r\n")))
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, engine, loopback)
+			f.svc.FreshWithin = 200 * time.Millisecond
+			conn, err := f.svc.Create(ctx, f.host, calendars.NewConnection{Kind: "ics", URL: srv.URL + "/" + engine + ".ics"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			from, to := radicaleWant[0].Start, radicaleWant[5].End
+			stall.Store(true)
+			defer stall.Store(false)
+
+			busy, withhold, err := f.svc.Busy(ctx, f.host.Subject, from, to, true)
+			if err != nil || !withhold {
+				t.Fatalf("stalled read, withhold by default: withhold %v, err %v", withhold, err)
+			}
+			cals, err := f.db.HostCalendars(ctx, f.host.Subject)
+			if err != nil || len(cals) != 1 || !cals[0].Failing() || cals[0].LastError != "url did not answer in time" {
+				t.Fatalf("stalled calendar recorded as %+v, %v", cals, err)
+			}
+			if len(busy) != 1 {
+				t.Errorf("cached busy times kept: %v", busy)
+			}
+
+			if _, err := f.svc.Update(ctx, f.host.Subject, conn.ID, calendars.ConnectionChange{WhenFailing: ptr("offer")}); err != nil {
+				t.Fatal(err)
+			}
+			busy, withhold, err = f.svc.Busy(ctx, f.host.Subject, from, to, true)
+			if err != nil || withhold || len(busy) != 1 || !busy[0].Start.Equal(radicaleWant[3].Start) {
+				t.Fatalf("stalled read, offer: busy %v, withhold %v, err %v", busy, withhold, err)
+			}
+		})
 	}
 }

@@ -217,10 +217,13 @@ func problem(err error) vidivo.FieldError {
 	case strings.Contains(err.Error(), "webhook: refused"):
 		return vidivo.FieldError{Field: "url", Issue: "points to a loopback, private, link-local or reserved address"}
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return vidivo.FieldError{Field: "url", Issue: "did not answer in time"}
+	}
 	var ne net.Error
 	var oe *net.OpError
 	var de *net.DNSError
-	if errors.As(err, &ne) || errors.As(err, &oe) || errors.As(err, &de) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &ne) || errors.As(err, &oe) || errors.As(err, &de) {
 		return vidivo.FieldError{Field: "url", Issue: "could not be reached"}
 	}
 	return vidivo.FieldError{Field: "url", Issue: "is not a calendar (the answer could not be read)"}
