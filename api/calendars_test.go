@@ -312,3 +312,51 @@ func TestCalendarWriteBack(t *testing.T) {
 		})
 	}
 }
+
+// A booking re-reads the host's calendars, but not for long: a calendar
+// server that stalls past the bound refuses the booking while the
+// connection withholds (409, saying the calendar could not be checked),
+// and books against the busy times last read once it offers.
+func TestCalendarFreshReadStalls(t *testing.T) {
+	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
+		var stall atomic.Bool
+		release := make(chan struct{})
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if stall.Load() {
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+				return
+			}
+			_, _ = w.Write([]byte(strings.ReplaceAll(calendarEvents, "\n", "\r\n")))
+		}))
+		t.Cleanup(srv.Close)
+		t.Cleanup(func() { close(release) })
+		e.Server.Calendars.FreshWithin = 200 * time.Millisecond
+		host := calendarHost(t, e, "stallhost")
+		guest := mustSignup(t, e, "stallguest", "client")
+		var conn struct{ Resource calendarConnJSON }
+		created := e.Do(apitest.Req{Method: "POST", Path: "/v1/calendar_connections", Token: host.AccessToken, Body: map[string]any{
+			"kind": "ics", "url": srv.URL + "/cal.ics"}})
+		created.WantStatus(t, http.StatusCreated)
+		created.Decode(t, &conn)
+		stall.Store(true)
+
+		resp := book(e, guest.AccessToken, "stallhost", time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), 60)
+		resp.WantError(t, http.StatusConflict, "conflict")
+		if !strings.Contains(string(resp.Body), "calendar could not be checked") {
+			t.Errorf("refusal says %s", resp.Body)
+		}
+		e.Do(apitest.Req{Method: "PATCH", Path: "/v1/calendar_connections/" + conn.Resource.ID, Token: host.AccessToken,
+			Body: map[string]any{"when_failing": "offer"}}).WantStatus(t, http.StatusOK)
+		// 10:00 Berlin is busy in the cached feed: refused as busy; 09:00
+		// Berlin books against the cache.
+		resp = book(e, guest.AccessToken, "stallhost", time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), 60)
+		resp.WantError(t, http.StatusConflict, "conflict")
+		if !strings.Contains(string(resp.Body), "the host is busy") {
+			t.Errorf("busy in the cache, refusal says %s", resp.Body)
+		}
+		book(e, guest.AccessToken, "stallhost", time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), 60).WantStatus(t, http.StatusCreated)
+	})
+}
