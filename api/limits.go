@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/oauth"
 	"github.com/vidivo/vidivo/ratelimit"
 )
 
@@ -73,6 +74,17 @@ func allow(w http.ResponseWriter, lim *ratelimit.Limiter, key, what string) erro
 // limitSignup applies the per-address sign-up and log-in limit.
 func (s *Server) limitSignup(w http.ResponseWriter, r *http.Request) error {
 	return allow(w, s.limits.address, limitKey(s.clientAddr(r)), "attempts")
+}
+
+// limitOAuth applies the per-address sign-up and log-in limit to the
+// token and revocation endpoints, so a client secret, code or refresh
+// token cannot be guessed fast. The refusal is in OAuth's format, as every
+// other answer of these endpoints.
+func (s *Server) limitOAuth(w http.ResponseWriter, r *http.Request) error {
+	if err := s.limitSignup(w, r); err != nil {
+		return &oauth.Error{Code: oauth.ErrRateLimited, Description: vidivo.ErrorMessage(err)}
+	}
+	return nil
 }
 
 // limitLogin applies the per-address limit, then the one per account and

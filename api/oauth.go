@@ -226,7 +226,7 @@ func oauthForm(r *http.Request) (url.Values, oauth.Client, error) {
 func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error, basic bool) {
 	var e *oauth.Error
 	if !errors.As(err, &e) {
-		s.Logger.ErrorContext(r.Context(), "oauth endpoint failed", "path", r.URL.Path, "err", err)
+		s.Logger.ErrorContext(r.Context(), "oauth endpoint failed", "path", vidivo.RedactPath(r.URL.Path), "err", err)
 		e = &oauth.Error{Code: oauth.ErrServerError, Description: "internal error"}
 	}
 	if e.Code == oauth.ErrInvalidClient && basic {
@@ -244,6 +244,10 @@ func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 // handleOAuthToken is POST /oauth/token: the authorization_code and
 // refresh_token grants.
 func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
+	if err := s.limitOAuth(w, r); err != nil {
+		s.writeOAuthError(w, r, err, false)
+		return
+	}
 	form, c, err := oauthForm(r)
 	if err != nil {
 		s.writeOAuthError(w, r, err, false)
@@ -267,6 +271,10 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request) {
 // handleOAuthRevoke is POST /oauth/revoke (RFC 7009): 200 with no body
 // whether or not the token was known.
 func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := s.limitOAuth(w, r); err != nil {
+		s.writeOAuthError(w, r, err, false)
+		return
+	}
 	form, c, err := oauthForm(r)
 	if err == nil {
 		err = s.OAuth.Revoke(r.Context(), c, form.Get("token"))

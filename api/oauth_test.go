@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -540,5 +541,49 @@ func TestOAuthRefreshRotatedOnce(t *testing.T) {
 		for _, access := range []string{tok.AccessToken, winner.Load().AccessToken} {
 			e.Do(apitest.Req{Method: "GET", Path: "/v1/users/me", Token: access}).WantError(t, http.StatusUnauthorized, "unauthorized")
 		}
+	})
+}
+
+// TestOAuthEndpointsRateLimited: the token and revocation endpoints share
+// the per-address log-in limit, so a client secret or code cannot be
+// guessed fast; a refusal is 429 in OAuth's format with Retry-After, and
+// other addresses are unaffected (both engines).
+func TestOAuthEndpointsRateLimited(t *testing.T) {
+	t.Parallel()
+	const auth = 3
+	forEngine(t, &apitest.Opts{AuthRateLimit: auth}, func(t *testing.T, e *apitest.Env) {
+		dev := mustSignup(t, e, "devco", "host")
+		app := createApp(t, e, dev.AccessToken, appBody("users:read"))
+		const guesser, other = "127.0.0.2", "127.0.0.3"
+		guess := func(path, from string) *apitest.Response {
+			form := url.Values{"client_id": {app.ClientID}, "client_secret": {"vdv_ocs_wrong"}}
+			if path == "/oauth/token" {
+				form.Set("grant_type", "authorization_code")
+				form.Set("code", "guessed")
+			} else {
+				form.Set("token", "guessed")
+			}
+			return e.Do(apitest.Req{Method: "POST", Path: path, From: from, Body: form.Encode(),
+				Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}})
+		}
+		wantLimited := func(resp *apitest.Response) {
+			t.Helper()
+			wantOAuthError(t, resp, http.StatusTooManyRequests, oauth.ErrRateLimited)
+			if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || n < 1 {
+				t.Errorf("Retry-After = %q, want whole seconds ≥ 1", resp.Header.Get("Retry-After"))
+			}
+		}
+		for i, path := range []string{"/oauth/token", "/oauth/revoke", "/oauth/token"}[:auth] {
+			if resp := guess(path, guesser); resp.Status != http.StatusUnauthorized {
+				t.Fatalf("guess %d at %s: %d, want 401 invalid_client", i+1, path, resp.Status)
+			}
+		}
+		wantLimited(guess("/oauth/token", guesser))
+		wantLimited(guess("/oauth/revoke", guesser))
+		// Another address has its own budget.
+		wantOAuthError(t, guess("/oauth/token", other), http.StatusUnauthorized, oauth.ErrInvalidClient)
+		// The bucket refills with time.
+		e.Clock.Add(time.Minute)
+		wantOAuthError(t, guess("/oauth/revoke", guesser), http.StatusUnauthorized, oauth.ErrInvalidClient)
 	})
 }

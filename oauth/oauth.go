@@ -172,6 +172,10 @@ const (
 	ErrInvalidScope            = "invalid_scope"
 	ErrAccessDenied            = "access_denied"
 	ErrServerError             = "server_error"
+	// ErrRateLimited is ours (RFC 6749 §8.5 allows extensions): the
+	// client's address sent too many token or revocation requests, 429
+	// with Retry-After.
+	ErrRateLimited = "rate_limited"
 )
 
 func protoErr(code, desc string) *Error { return &Error{Code: code, Description: desc} }
@@ -184,6 +188,9 @@ func (e *Error) Status() int {
 	}
 	if e.Code == ErrServerError {
 		return 500
+	}
+	if e.Code == ErrRateLimited {
+		return 429
 	}
 	return 400
 }
