@@ -25,9 +25,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := vidivo.HTTPStatus(code)
 	switch code {
 	case vidivo.EINTERNAL:
-		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", vidivo.RedactPath(r.URL.Path), "err", err)
 	case vidivo.ESTRIPE, vidivo.EPAYMENTFAILED:
-		s.Logger.WarnContext(r.Context(), "payment failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Logger.WarnContext(r.Context(), "payment failed", "method", r.Method, "path", vidivo.RedactPath(r.URL.Path), "err", err)
 	}
 	writeJSON(w, status, errorBodyOf(err))
 }

@@ -226,7 +226,7 @@ func oauthForm(r *http.Request) (url.Values, oauth.Client, error) {
 func (s *Server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error, basic bool) {
 	var e *oauth.Error
 	if !errors.As(err, &e) {
-		s.Logger.ErrorContext(r.Context(), "oauth endpoint failed", "path", r.URL.Path, "err", err)
+		s.Logger.ErrorContext(r.Context(), "oauth endpoint failed", "path", vidivo.RedactPath(r.URL.Path), "err", err)
 		e = &oauth.Error{Code: oauth.ErrServerError, Description: "internal error"}
 	}
 	if e.Code == oauth.ErrInvalidClient && basic {

@@ -170,7 +170,7 @@ func (s *Server) writeJSONError(w http.ResponseWriter, r *http.Request, err erro
 	code := vidivo.ErrorCode(err)
 	msg := vidivo.ErrorMessage(err)
 	if code == "" || code == vidivo.EINTERNAL {
-		s.Logger.ErrorContext(r.Context(), "page endpoint failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Logger.ErrorContext(r.Context(), "page endpoint failed", "method", r.Method, "path", vidivo.RedactPath(r.URL.Path), "err", err)
 		code, msg = vidivo.EINTERNAL, "something went wrong on our side"
 	}
 	type body struct {

@@ -144,7 +144,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	status := statusOf(code)
 	ev := errorView{Heading: headingOf(status), Message: vidivo.ErrorMessage(err)}
 	if code == "" || code == vidivo.EINTERNAL {
-		s.Logger.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Logger.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", vidivo.RedactPath(r.URL.Path), "err", err)
 		ev.Message = "Something went wrong on our side. Please try again in a moment."
 	}
 	s.render(w, r, status, "error", view{Title: ev.Heading, User: s.optionalUser(w, r), Data: ev})

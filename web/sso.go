@@ -76,7 +76,7 @@ func (s *Server) ssoError(w http.ResponseWriter, r *http.Request, err error) {
 	code := vidivo.ErrorCode(err)
 	body := ssoErrorBody{Status: code, Error: vidivo.ErrorMessage(err), Details: vidivo.ErrorDetails(err)}
 	if code == vidivo.EINTERNAL {
-		s.Logger.ErrorContext(r.Context(), "sso failed", "path", r.URL.Path, "err", err)
+		s.Logger.ErrorContext(r.Context(), "sso failed", "path", vidivo.RedactPath(r.URL.Path), "err", err)
 	}
 	if code == vidivo.EVALIDATION {
 		issues := make([]string, len(body.Details))

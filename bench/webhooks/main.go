@@ -336,7 +336,9 @@ func (b *bench) latency(n int) error {
 	}
 	b.mu.Unlock()
 	slices.Sort(lat)
-	q := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(100 * time.Microsecond) }
+	q := func(p float64) time.Duration {
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))].Round(100 * time.Microsecond)
+	}
 	fmt.Printf("  booking 201 → receiver's 2xx: p50 %s, p90 %s, p99 %s, max %s (n=%d)\n", q(0.50), q(0.90), q(0.99), lat[len(lat)-1].Round(time.Millisecond), len(lat))
 	return nil
 }
