@@ -288,6 +288,9 @@ function peerFor(id) {
     video.play().catch(() => {});
   };
   pc.onicecandidate = (ev) => { if (ev.candidate) send('ice_candidate', id, ev.candidate); };
+  // A connection that failed (a busy machine can time ICE out while many
+  // peers negotiate at once) restarts ICE: a new offer, same peer.
+  pc.onconnectionstatechange = () => { if (pc.connectionState === 'failed') pc.restartIce(); };
   pc.onnegotiationneeded = async () => {
     try {
       p.makingOffer = true;
