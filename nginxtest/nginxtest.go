@@ -213,8 +213,6 @@ func mainConf(dir, sitePath string) string {
 	for _, temp := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
 		fmt.Fprintf(&b, "    %s_temp_path %s;\n", temp, filepath.Join(dir, temp))
 	}
-	b.WriteString("    log_format nginxtest '$request_method $uri $status $upstream_addr';\n")
-	fmt.Fprintf(&b, "    access_log %s nginxtest;\n", filepath.Join(dir, "access.log"))
 	// Inherited by the site's locations as long as they set no
 	// add_header of their own (Render refuses a site that does).
 	fmt.Fprintf(&b, "    add_header %s $upstream_addr always;\n", UpstreamHeader)
@@ -227,14 +225,16 @@ func mainConf(dir, sitePath string) string {
 // becomes one server line per upstream, with the parameters of the
 // region's first server line (max_fails …); the "tls" region becomes
 // "listen listen;" (plain HTTP on that address); the "redirect" region
-// (the :80 server that sends clients to HTTPS) is dropped. Each region
+// (the :80 server that sends clients to HTTPS) is dropped; the "logs"
+// region becomes an access log in the site's "vidivo" format in the
+// test's directory (AccessLog reads it). Each region
 // must appear exactly once. Everything else is kept byte for byte.
 func Render(site, listen string, upstreams []string) (string, error) {
 	regions, err := splitRegions(site)
 	if err != nil {
 		return "", err
 	}
-	for _, name := range []string{"upstreams", "tls", "redirect"} {
+	for _, name := range []string{"upstreams", "tls", "redirect", "logs"} {
 		if n := countRegion(regions, name); n != 1 {
 			return "", fmt.Errorf("nginxtest: the site has %d %q regions, want 1", n, name)
 		}
@@ -255,6 +255,10 @@ func Render(site, listen string, upstreams []string) (string, error) {
 		case "tls":
 			fmt.Fprintf(&b, "%slisten %s;\n", r.indent, listen)
 		case "redirect":
+		case "logs":
+			// Relative to nginx's prefix, the test's directory; the
+			// site's own format, so a test reads what operators log.
+			fmt.Fprintf(&b, "%saccess_log access.log vidivo;\n", r.indent)
 		default:
 			return "", fmt.Errorf("nginxtest: unknown region %q", r.name)
 		}

@@ -42,7 +42,7 @@ func TestRenderShippedSite(t *testing.T) {
 			t.Errorf("rendered site lacks %q:\n%s", want, got)
 		}
 	}
-	for _, gone := range []string{"10.0.0.11", "10.0.0.12", "listen 443", "listen 80", "ssl_", "return 301", "nginxtest:"} {
+	for _, gone := range []string{"10.0.0.11", "10.0.0.12", "listen 443", "listen 80", "ssl_", "return 301", "nginxtest:", "/var/log"} {
 		if strings.Contains(stripComments(got), gone) || strings.Contains(got, "# nginxtest:begin") {
 			t.Errorf("rendered site still has %q:\n%s", gone, got)
 		}
@@ -56,14 +56,16 @@ func TestRenderRefuses(t *testing.T) {
 	const (
 		up    = "upstream u {\n# nginxtest:begin upstreams\n server 10.0.0.1:80;\n# nginxtest:end\n}\n"
 		redir = "# nginxtest:begin redirect\nserver { listen 80; }\n# nginxtest:end\n"
-		tls   = "server {\n # nginxtest:begin tls\n listen 443 ssl;\n # nginxtest:end\n location / { proxy_pass http://u; }\n}\n"
+		tls   = "log_format vidivo '$uri';\nserver {\n # nginxtest:begin tls\n listen 443 ssl;\n # nginxtest:end\n # nginxtest:begin logs\n access_log /var/log/v.log vidivo;\n # nginxtest:end\n location / { proxy_pass http://u; }\n}\n"
+		notls = "log_format vidivo '$uri';\nserver {\n # nginxtest:begin logs\n access_log /var/log/v.log vidivo;\n # nginxtest:end\n}\n"
 	)
 	if _, err := Render(up+redir+tls, "127.0.0.1:1", []string{"127.0.0.1:2"}); err != nil {
 		t.Fatalf("the minimal site: %v", err)
 	}
 	for name, site := range map[string]string{
 		"no upstreams":      redir + tls,
-		"no tls":            up + redir,
+		"no tls":            up + redir + notls,
+		"no logs":           up + redir + strings.Replace(tls, "logs", "other", 1),
 		"no redirect":       up + tls,
 		"two tls":           up + redir + tls + tls,
 		"unclosed":          up + redir + tls + "# nginxtest:begin tls\n",
@@ -150,6 +152,20 @@ func TestProxyShippedSite(t *testing.T) {
 	}
 	if seen["a"] != addrA || seen["b"] != addrB {
 		t.Errorf("instances and their %s: %v, want a at %s and b at %s", UpstreamHeader, seen, addrA, addrB)
+	}
+
+	// The access log keeps no secrets: no query strings, and the token of
+	// a URL that is itself the key redacted.
+	for _, path := range []string{"/v1/hello?token=query-secret", "/s/path-secret", "/v1/sessions/entry/path-secret/pay"} {
+		resp, err := http.Get(p.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if log := p.AccessLog(); strings.Contains(log, "secret") || !strings.Contains(log, "GET /s/REDACTED HTTP") ||
+		!strings.Contains(log, "GET /v1/sessions/entry/REDACTED/pay HTTP") || !strings.Contains(log, "GET /v1/hello HTTP") {
+		t.Errorf("access log:\n%s", log)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
