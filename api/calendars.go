@@ -25,6 +25,8 @@ type calendarChangeRequest struct {
 }
 
 type calendarConnectionPatchRequest struct {
+	Username    *string                 `json:"username"`
+	Password    *string                 `json:"password"`
 	WhenFailing *string                 `json:"when_failing"`
 	Calendars   []calendarChangeRequest `json:"calendars"`
 }
@@ -128,7 +130,7 @@ func (s *Server) handleCalendarConnectionPatch(w http.ResponseWriter, r *http.Re
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	ch := calendars.ConnectionChange{WhenFailing: in.WhenFailing}
+	ch := calendars.ConnectionChange{Username: in.Username, Password: in.Password, WhenFailing: in.WhenFailing}
 	for _, c := range in.Calendars {
 		ch.Calendars = append(ch.Calendars, calendars.CalendarChange{ID: c.ID, CheckForConflicts: c.CheckForConflicts,
 			AddBookings: c.AddBookings})

@@ -360,3 +360,83 @@ func TestCalendarFreshReadStalls(t *testing.T) {
 		book(e, guest.AccessToken, "stallhost", time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), 60).WantStatus(t, http.StatusCreated)
 	})
 }
+
+// A host whose calendar password changed gives the new one by PATCH: it
+// is checked against the server first (refused, nothing changes), then
+// sealed and the calendar read again with it.
+func TestCalendarConnectionNewPassword(t *testing.T) {
+	forEngine(t, nil, func(t *testing.T, e *apitest.Env) {
+		var accepted atomic.Value
+		accepted.Store("first-password")
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "me@example.com" || p != accepted.Load().(string) {
+				w.Header().Set("WWW-Authenticate", `Basic realm="cal"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
+			_, _ = w.Write([]byte(strings.ReplaceAll(calendarEvents, "\n", "\r\n")))
+		}))
+		t.Cleanup(srv.Close)
+		host := calendarHost(t, e, "pwhost")
+		var conn struct{ Resource calendarConnJSON }
+		created := e.Do(apitest.Req{Method: "POST", Path: "/v1/calendar_connections", Token: host.AccessToken, Body: map[string]any{
+			"kind": "ics", "url": srv.URL + "/cal.ics", "username": "me@example.com", "password": "first-password"}})
+		created.WantStatus(t, http.StatusCreated)
+		created.Decode(t, &conn)
+		path := "/v1/calendar_connections/" + conn.Resource.ID
+
+		accepted.Store("second-password")
+		e.Clock.Add(10 * time.Minute)
+		if err := e.Server.Calendars.RefreshDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		status := func() string {
+			var got struct{ Resource calendarConnJSON }
+			resp := e.Do(apitest.Req{Method: "GET", Path: path, Token: login(t, e, "pwhost").AccessToken})
+			resp.WantStatus(t, http.StatusOK)
+			resp.Decode(t, &got)
+			return got.Resource.Calendars[0].Status
+		}
+		if s := status(); s != "failing" {
+			t.Fatalf("after the password changed at the server: %s", s)
+		}
+
+		for _, tc := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"password": "wrong-password"}, "password"},
+			{map[string]any{"username": "", "password": "second-password"}, "username"},
+			{map[string]any{"password": strings.Repeat("p", 1025)}, "password"},
+			{map[string]any{"url": srv.URL + "/other.ics"}, ""},
+		} {
+			eb := e.Do(apitest.Req{Method: "PATCH", Path: path, Token: host.AccessToken, Body: tc.body}).
+				WantError(t, http.StatusBadRequest, "validation_error")
+			if tc.field != "" && (len(eb.Error.Details) == 0 || eb.Error.Details[0].Field != tc.field) {
+				t.Errorf("PATCH %v: %+v, want field %s", tc.body, eb.Error, tc.field)
+			}
+		}
+		if s := status(); s != "failing" {
+			t.Fatalf("a refused PATCH changed the connection: %s", s)
+		}
+
+		resp := e.Do(apitest.Req{Method: "PATCH", Path: path, Token: host.AccessToken,
+			Body: map[string]any{"password": "second-password"}})
+		resp.WantStatus(t, http.StatusOK)
+		if strings.Contains(string(resp.Body), "second-password") {
+			t.Fatalf("the password is in the answer: %s", resp.Body)
+		}
+		var patched struct{ Resource calendarConnJSON }
+		resp.Decode(t, &patched)
+		if c := patched.Resource; !c.HasPassword || c.Username == nil || *c.Username != "me@example.com" || c.Calendars[0].Status != "ok" {
+			t.Fatalf("after the new password: %+v", c)
+		}
+		e.Clock.Add(10 * time.Minute)
+		if err := e.Server.Calendars.RefreshDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if s := status(); s != "ok" {
+			t.Fatalf("the next refresh with the stored password: %s", s)
+		}
+	})
+}

@@ -132,11 +132,15 @@ type CalendarChange struct {
 	CheckForConflicts, AddBookings *bool
 }
 
-// ConnectionChange is a PATCH of a connection: what slots do while it
-// fails, and which calendars check conflicts and receive bookings.
+// ConnectionChange is a PATCH of a connection: its credentials (checked
+// against the server as when connecting, then sealed), what slots do
+// while it fails, and which calendars check conflicts and receive
+// bookings. The server's URL is not changed: another server is another
+// connection.
 type ConnectionChange struct {
-	WhenFailing *string
-	Calendars   []CalendarChange
+	Username, Password *string
+	WhenFailing        *string
+	Calendars          []CalendarChange
 }
 
 // Update changes the caller's connection. A calendar id not of this
@@ -151,6 +155,10 @@ func (s *Service) Update(ctx context.Context, callerID, id string, in Connection
 	if in.WhenFailing != nil {
 		errs = append(errs, checkWhenFailing(*in.WhenFailing)...)
 		conn.WhenFailing = *in.WhenFailing
+	}
+	credentials := in.Username != nil || in.Password != nil
+	if credentials {
+		errs = append(errs, s.changeCredentials(conn, in.Username, in.Password)...)
 	}
 	byID := map[string]*calendar.Calendar{}
 	for _, c := range conn.Calendars {
@@ -179,6 +187,12 @@ func (s *Service) Update(ctx context.Context, callerID, id string, in Connection
 	if len(errs) > 0 {
 		return nil, vidivo.Invalid(errs...)
 	}
+	if credentials {
+		if err := s.checkCredentials(ctx, conn); err != nil {
+			return nil, err
+		}
+		newlyChecked = checking(conn.Calendars) // read again with the new credentials
+	}
 	if err := s.Store.UpdateCalendarConnection(ctx, conn); err != nil {
 		return nil, err
 	}
@@ -188,4 +202,58 @@ func (s *Service) Update(ctx context.Context, callerID, id string, in Connection
 		}
 	}
 	return s.Store.CalendarConnection(ctx, conn.ID)
+}
+
+// changeCredentials sets a connection's new username and password (each
+// kept when not given), sealing the password; it returns the fields'
+// problems.
+func (s *Service) changeCredentials(conn *calendar.Connection, username, password *string) []vidivo.FieldError {
+	var errs []vidivo.FieldError
+	if username != nil {
+		conn.Username = trimmed(username)
+		if fe := vidivo.CheckText("username", conn.Username, vidivo.TextRule{Max: MaxUsernameLen}); fe != nil {
+			errs = append(errs, *fe)
+		}
+	}
+	if password != nil {
+		if fe := vidivo.CheckText("password", *password, vidivo.TextRule{Max: MaxPasswordLen}); fe != nil {
+			errs = append(errs, *fe)
+		}
+		conn.PasswordSealed = s.Sealer.Seal(*password) // "" for none
+	}
+	if conn.PasswordSealed != "" && conn.Username == "" {
+		errs = append(errs, vidivo.FieldError{Field: "username", Issue: "is required with a password"})
+	}
+	return errs
+}
+
+// checkCredentials asks the server whether the connection's (new)
+// credentials open it, as when connecting: EVALIDATION naming the field
+// the server refused otherwise.
+func (s *Service) checkCredentials(ctx context.Context, conn *calendar.Connection) error {
+	pass, err := s.Sealer.Open(conn.PasswordSealed)
+	if err != nil { // sealed with a key since lost: only a new password helps
+		return vidivo.Invalid(vidivo.FieldError{Field: "password", Issue: "must be given again: the stored one can no longer be read"})
+	}
+	r, err := s.remote(conn.Kind, conn.URL, conn.Username, pass)
+	if err != nil {
+		return err
+	}
+	if _, err := r.discover(ctx); err != nil {
+		p := problem(err)
+		return &vidivo.Error{Code: vidivo.EVALIDATION, Message: "the credentials were not changed: " + p.Field + " " + p.Issue,
+			Details: []vidivo.FieldError{p}}
+	}
+	return nil
+}
+
+// checking returns the calendars that check for conflicts.
+func checking(cals []*calendar.Calendar) []*calendar.Calendar {
+	var out []*calendar.Calendar
+	for _, c := range cals {
+		if c.CheckConflicts {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -139,8 +139,12 @@ func (db *DB) attachCalendars(ctx context.Context, where, arg string, conns []*c
 func (db *DB) UpdateCalendarConnection(ctx context.Context, c *calendar.Connection) error {
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
-		res, err := tx.ExecContext(ctx, db.d.rebind(`UPDATE calendar_connections SET when_failing = ?, updated_at = ? WHERE id = ?`),
-			c.WhenFailing, ts(now), c.ID)
+		res, err := tx.ExecContext(ctx, db.d.rebind(`UPDATE calendar_connections
+			SET username = ?, password_sealed = ?, when_failing = ?, updated_at = ? WHERE id = ?`),
+			c.Username, c.PasswordSealed, c.WhenFailing, ts(now), c.ID)
+		if _, dup := db.d.uniqueViolation(err); dup {
+			return vidivo.Errorf(vidivo.ECONFLICT, "this calendar is already connected with this username")
+		}
 		if err != nil {
 			return err
 		}
