@@ -18,6 +18,12 @@
 #   BENCH_TURN_PORT    vidivo's TURN port; coturn gets +1, the API +15000 (default 3480)
 #   BENCH_TURN_KEEP=DIR  copy the JSON results and logs to DIR
 #   BENCH_TURN_VIDIVO=BIN  run this vidivo binary instead of building the tree's
+#   BENCH_TURN_BEFORE=BIN  also run this vidivo binary (e.g. a build from before a
+#                      change) as a third server, "vidivo-before", on port +2 (API
+#                      +15002), in every round: before and after under the same load
+#
+# The order rotates every round (coturn, vidivo[, vidivo-before]; then
+# starting with the next), so that no server is always measured first.
 set -euo pipefail
 
 ROUNDS=${BENCH_TURN_ROUNDS:-2}
@@ -32,9 +38,9 @@ if [ ! -x "$TURNSERVER" ]; then
 fi
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vidivo-turn-bench.XXXXXX")
-VIDIVO_PID="" COTURN_PID=""
+VIDIVO_PID="" COTURN_PID="" BEFORE_PID=""
 cleanup() {
-	for p in $VIDIVO_PID $COTURN_PID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+	for p in $VIDIVO_PID $COTURN_PID $BEFORE_PID; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	if [ -n "${BENCH_TURN_KEEP:-}" ]; then mkdir -p "$BENCH_TURN_KEEP" && cp "$WORK"/*.json "$WORK"/*.log "$BENCH_TURN_KEEP"/ 2>/dev/null || true; fi
 	rm -rf "$WORK"
 }
@@ -46,6 +52,12 @@ SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 PION=$(cd "$ROOT" && go list -m -f '{{.Version}}' github.com/pion/turn/v4)
 VIDIVO_VERSION="$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- turn cmd || echo +changes) (pion/turn $PION, $(go version | cut -d' ' -f3))"
 if [ -n "${BENCH_TURN_VIDIVO:-}" ]; then VIDIVO_VERSION="$(basename "$BENCH_TURN_VIDIVO") (pion/turn $PION)"; fi
+SERVERS="coturn vidivo"
+if [ -n "${BENCH_TURN_BEFORE:-}" ]; then
+	cp "$BENCH_TURN_BEFORE" "$WORK/vidivo-before"
+	BEFORE_VERSION="$(basename "$BENCH_TURN_BEFORE") (pion/turn $PION)"
+	SERVERS="coturn vidivo vidivo-before"
+fi
 COTURN_VERSION="$("$TURNSERVER" --version 2>&1 | tail -1) (Debian)"
 MIN_PORT=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
 MAX_PORT=$(cut -f2 /proc/sys/net/ipv4/ip_local_port_range)
@@ -64,14 +76,23 @@ wait_for() {
 # vidivo: the real binary, SQLite in a fresh data dir, its TURN listener
 # on loopback (relay address 127.0.0.1, relay ports chosen by the kernel),
 # no per-participant quota (coturn's user-quota is off by default too).
-env -i PATH="$PATH" HOME="$WORK" \
-	VIDIVO_ADDR="127.0.0.1:$API_PORT" VIDIVO_PUBLIC_URL="http://127.0.0.1:$API_PORT" VIDIVO_DATA_DIR="$WORK/data" \
-	VIDIVO_METRICS_ADDR=off VIDIVO_PAYMENTS=sandbox \
-	VIDIVO_TURN_ADDR="127.0.0.1:$PORT" VIDIVO_TURN_SECRET="$SECRET" VIDIVO_TURN_ALLOW_PEERS=127.0.0.1 \
-	VIDIVO_TURN_USER_QUOTA=0 \
-	"$WORK/vidivo" serve >"$WORK/vidivo.log" 2>&1 &
+# start_vidivo NAME TURN_PORT API_PORT: starts $WORK/NAME, logging to $WORK/NAME.log.
+start_vidivo() {
+	env -i PATH="$PATH" HOME="$WORK" \
+		VIDIVO_ADDR="127.0.0.1:$3" VIDIVO_PUBLIC_URL="http://127.0.0.1:$3" VIDIVO_DATA_DIR="$WORK/data-$1" \
+		VIDIVO_METRICS_ADDR=off VIDIVO_PAYMENTS=sandbox \
+		VIDIVO_TURN_ADDR="127.0.0.1:$2" VIDIVO_TURN_SECRET="$SECRET" VIDIVO_TURN_ALLOW_PEERS=127.0.0.1 \
+		VIDIVO_TURN_USER_QUOTA=0 \
+		"$WORK/$1" serve >"$WORK/$1.log" 2>&1 &
+}
+start_vidivo vidivo "$PORT" "$API_PORT"
 VIDIVO_PID=$!
 wait_for "$WORK/vidivo.log" "TURN server listening"
+if [ -n "${BENCH_TURN_BEFORE:-}" ]; then
+	start_vidivo vidivo-before $((PORT + 2)) $((API_PORT + 2))
+	BEFORE_PID=$!
+	wait_for "$WORK/vidivo-before.log" "TURN server listening"
+fi
 
 # coturn with the same secret, realm and peer rules (the ranges of
 # turn.deniedPeers, as coturn's inclusive ranges; IPv6 outside 2000::/3
@@ -120,23 +141,34 @@ COTURN_PID=$!
 wait_for "$WORK/coturn.log" "Total General servers"
 
 echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p' | head -1); $(date -u +%Y-%m-%dT%H:%M:%SZ); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "vidivo: $VIDIVO_VERSION; coturn: $COTURN_VERSION"
+echo "vidivo: $VIDIVO_VERSION; coturn: $COTURN_VERSION${BEFORE_VERSION:+; vidivo-before: $BEFORE_VERSION}"
 
 # load LABEL
 load() {
 	local label=$1 port pid version
-	if [ "$label" = vidivo ]; then port=$PORT pid=$VIDIVO_PID version=$VIDIVO_VERSION
-	else port=$COTURN_PORT pid=$COTURN_PID version=$COTURN_VERSION; fi
+	case $label in
+	vidivo) port=$PORT pid=$VIDIVO_PID version=$VIDIVO_VERSION ;;
+	vidivo-before) port=$((PORT + 2)) pid=$BEFORE_PID version=$BEFORE_VERSION ;;
+	*) port=$COTURN_PORT pid=$COTURN_PID version=$COTURN_VERSION ;;
+	esac
 	# shellcheck disable=SC2086 # BENCH_TURN_ARGS is a list of flags
 	"$WORK/turn" load -server "127.0.0.1:$port" -secret "$SECRET" -server-pid "$pid" -label "$label" \
 		-version "$version" -out "$WORK/$label.$round.json" ${BENCH_TURN_ARGS:-} | tee -a "$WORK/load.log"
 	sleep 2 # let the last deallocations pass
 }
 
+# rotated N: the servers, starting with the Nth (from 0), wrapping around.
+rotated() {
+	local list=($SERVERS) i
+	for i in $(seq 0 $((${#list[@]} - 1))); do echo "${list[$(((i + $1) % ${#list[@]}))]}"; done
+}
+
 for round in $(seq "$ROUNDS"); do
 	echo
 	echo "round $round"
-	if [ $((round % 2)) = 1 ]; then load coturn; load vidivo; else load vidivo; load coturn; fi
+	for s in $(rotated $((round - 1))); do load "$s"; done
 	echo
-	"$WORK/turn" report "$WORK/coturn.$round.json" "$WORK/vidivo.$round.json" | tee -a "$WORK/report.log"
+	files=()
+	for s in $SERVERS; do files+=("$WORK/$s.$round.json"); done
+	"$WORK/turn" report "${files[@]}" | tee -a "$WORK/report.log"
 done
