@@ -100,7 +100,7 @@ var settings = []setting{
 	{"VIDIVO_DATA_DIR", "data-dir", "./data", "directory for the SQLite database and generated keys"},
 	{"VIDIVO_DATABASE_URL", "database-url", "", `"sqlite:<path>" or "postgres://…"; default: SQLite file vidivo.db in the data dir`},
 	{"VIDIVO_PUBLIC_URL", "public-url", "http://localhost:8080", "URL users reach the service at; builds links and names the token issuer"},
-	{"VIDIVO_AUTH_RATE_LIMIT", "auth-rate-limit", "20", "sign-up and log-in requests per minute per IP (log-in also a quarter of it per account and IP); 0 disables"},
+	{"VIDIVO_AUTH_RATE_LIMIT", "auth-rate-limit", "20", "sign-up, log-in and OAuth token and revocation requests per minute per IP (log-in also a quarter of it per account and IP); 0 disables"},
 	{"VIDIVO_PUBLIC_RATE_LIMIT", "public-rate-limit", "120", "anonymous requests (link info, slots, event types, joins by link) per minute per IP; 0 disables"},
 	{"VIDIVO_METRICS_ADDR", "metrics-addr", defaultMetricsAddr, `address of the /metrics listener, kept off the public one; "off" disables it`},
 	{"VIDIVO_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For names the client (rate limits, logs); default: none, the peer is the client"},
