@@ -87,23 +87,16 @@ type Server struct {
 	Logger *slog.Logger
 	// Orgs runs organizations, their memberships and invitations.
 	Orgs *orgs.Service
-	// @anchor fields ACCOUNTS
 	// Events serves bookings as scheduled events and invitees.
 	Events *booking.Events
-	// @anchor fields EVENTS
 	// Webhooks runs webhook subscriptions and their deliveries.
 	Webhooks *webhooks.Service
-	// @anchor fields WEBHOOKS
-	// @anchor fields SSO
 	// OAuth runs third-party apps, consent and the token endpoint.
 	OAuth *oauth.Service
-	// @anchor fields OAUTH
 	// Calendars runs hosts' connected calendars; nil serves none.
 	Calendars *calendars.Service
-	// @anchor fields CALENDARS
 	// Sessions runs scheduled group sessions and their entry URLs.
 	Sessions *sessions.Service
-	// @anchor fields SESSIONS
 
 	mux     *http.ServeMux
 	metrics *metrics
@@ -219,12 +212,10 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/organization_memberships", s.authed(s.handleMembershipList, accountRoles...))
 	m.Handle("GET /v1/organization_memberships/{id}", s.authed(s.handleMembershipGet, accountRoles...))
 	m.Handle("DELETE /v1/organization_memberships/{id}", s.authed(s.handleMembershipDelete, accountRoles...))
-	// @anchor routes ACCOUNTS
 	m.Handle("GET /v1/scheduled_events", s.authed(s.handleScheduledEventList, accountRoles...))
 	m.Handle("GET /v1/scheduled_events/{uuid}", s.authed(s.handleScheduledEventGet, accountRoles...))
 	m.Handle("GET /v1/scheduled_events/{uuid}/invitees", s.authed(s.handleInviteeList, accountRoles...))
 	m.Handle("GET /v1/scheduled_events/{uuid}/invitees/{invitee_uuid}", s.authed(s.handleInviteeGet, accountRoles...))
-	// @anchor routes EVENTS
 	m.Handle("POST /v1/webhook_subscriptions", s.authed(s.handleWebhookCreate, accountRoles...))
 	m.Handle("GET /v1/webhook_subscriptions", s.authed(s.handleWebhookList, accountRoles...))
 	m.Handle("GET /v1/webhook_subscriptions/{id}", s.authed(s.handleWebhookGet, accountRoles...))
@@ -232,8 +223,6 @@ func (s *Server) Routes() {
 	m.Handle("GET /v1/webhook_subscriptions/{id}/deliveries", s.authed(s.handleWebhookDeliveries, accountRoles...))
 	m.Handle("POST /v1/webhook_subscriptions/{id}/deliveries/{delivery_id}/redeliver",
 		s.authed(s.handleWebhookRedeliver, accountRoles...))
-	// @anchor routes WEBHOOKS
-	// @anchor routes SSO
 	if s.OAuth != nil {
 		m.Handle("POST /v1/oauth_applications", s.authed(s.handleOAuthAppCreate, accountRoles...))
 		m.Handle("GET /v1/oauth_applications", s.authed(s.handleOAuthAppList, accountRoles...))
@@ -247,13 +236,10 @@ func (s *Server) Routes() {
 		m.HandleFunc("POST /oauth/token", s.handleOAuthToken)
 		m.HandleFunc("POST /oauth/revoke", s.handleOAuthRevoke)
 	}
-	// @anchor routes OAUTH
 	s.calendarRoutes(m)
-	// @anchor routes CALENDARS
 	if s.Sessions != nil {
 		s.sessionRoutes(m)
 	}
-	// @anchor routes SESSIONS
 	if s.Signal != nil {
 		m.Handle("GET /signal/ws", s.Signal)
 	}

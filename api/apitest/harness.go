@@ -159,23 +159,16 @@ func New(tb testing.TB, engine string, opts *Opts) *Env {
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: PublicURL, Now: clock.Now},
 		EventTypes:  db,
 		Orgs:        &orgs.Service{Store: db, Users: db, Now: clock.Now},
-		// @anchor fields ACCOUNTS
-		Events: &booking.Events{Store: db, Orgs: db, PublicURL: PublicURL},
-		// @anchor fields EVENTS
+		Events:      &booking.Events{Store: db, Orgs: db, PublicURL: PublicURL},
 		Webhooks: &webhooks.Service{Store: db, Orgs: db, Guard: WebhookGuard, Sender: webhook.NewClient(WebhookGuard),
 			PublicURL: PublicURL, Now: clock.Now, Logger: discard},
-		// @anchor fields WEBHOOKS
-		// @anchor fields SSO
-		OAuth: &oauth.Service{Store: db, Now: clock.Now},
-		// @anchor fields OAUTH
+		OAuth:     &oauth.Service{Store: db, Now: clock.Now},
 		Calendars: NewCalendars(db, clock),
-		// @anchor fields CALENDARS
 		Sessions: &sessions.Service{Store: db, Gateway: gateway, Refunds: gateway,
 			Signaling: &token.SignalingMinter{Secret: []byte("test signaling secret"), Now: clock.Now},
 			TURN:      &turn.Minter{Secret: []byte("test turn secret"), URLs: []string{"turn:127.0.0.1:3478"}},
 			EntryKey:  []byte("test session entry key"), PublicURL: PublicURL, PlatformFeePercent: 10,
 			Now: clock.Now, Logger: discard},
-		// @anchor fields SESSIONS
 	}
 	srv.Routes()
 	hs := httptest.NewServer(srv)

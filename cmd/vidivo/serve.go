@@ -209,20 +209,13 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Booking:     &booking.Service{Store: db, Gateway: gateway, PublicURL: c.PublicURL},
 		EventTypes:  db,
 		Orgs:        &orgs.Service{Store: db, Users: db},
-		// @anchor fields ACCOUNTS
-		Events: &booking.Events{Store: db, Orgs: db, PublicURL: c.PublicURL},
-		// @anchor fields EVENTS
-		Webhooks: hooks,
-		// @anchor fields WEBHOOKS
-		// @anchor fields SSO
-		OAuth: &oauth.Service{Store: db},
-		// @anchor fields OAUTH
-		Calendars: cals,
-		// @anchor fields CALENDARS
+		Events:      &booking.Events{Store: db, Orgs: db, PublicURL: c.PublicURL},
+		Webhooks:    hooks,
+		OAuth:       &oauth.Service{Store: db},
+		Calendars:   cals,
 		Sessions: &sessions.Service{Store: db, Gateway: gateway, Signaling: signalMinter, TURN: turnMinter,
 			EntryKey: keys.DeriveSecret("session-entry"), PublicURL: c.PublicURL,
 			PlatformFeePercent: c.PlatformFeePercent, Logger: logger},
-		// @anchor fields SESSIONS
 	}
 	srv.TrustedProxies = c.TrustedProxies
 	// Only the scheduling widget's pages may be framed, and only by the
