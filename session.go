@@ -38,8 +38,9 @@ const (
 	MaxSessionParticipants = 6
 	// MaxSessionLength is the longest a session may be scheduled for.
 	MaxSessionLength = 8 * time.Hour
-	// SessionEarlyEntry is how long before the start an entry URL opens.
-	SessionEarlyEntry = 5 * time.Minute
+	// SessionEarlyEntry is how long before the start an entry URL opens:
+	// the same rule as for joining a booked call.
+	SessionEarlyEntry = JoinEarly
 	// MaxSessionNameLen and MaxSessionPictureLen bound the texts.
 	MaxSessionNameLen    = 200
 	MaxSessionPictureLen = 2048
@@ -279,6 +280,9 @@ func (upd SessionUpdate) Apply(s *Session, now time.Time) error {
 	return nil
 }
 
+// OpensAt is when the session's entry URLs start letting people in.
+func (s *Session) OpensAt() time.Time { return s.StartTime.Add(-SessionEarlyEntry) }
+
 // EntryOpen reports whether the session's entry URLs let people in at
 // now: from SessionEarlyEntry before the start until the scheduled end,
 // and past the end while it is in progress (people stay connected). A
@@ -293,8 +297,8 @@ func (s *Session) EntryOpen(now time.Time) error {
 		return Errorf(ELINKEXPIRED, "this session has ended")
 	case s.State == SessionInProgress:
 		return nil
-	case now.Before(s.StartTime.Add(-SessionEarlyEntry)):
-		return Errorf(ECONFLICT, "this session opens at %s", s.StartTime.Add(-SessionEarlyEntry).UTC().Format(time.RFC3339))
+	case now.Before(s.OpensAt()):
+		return Errorf(ECONFLICT, "this session opens at %s", s.OpensAt().UTC().Format(time.RFC3339))
 	case !now.Before(s.EndTime):
 		return Errorf(ELINKEXPIRED, "this session has ended")
 	}

@@ -82,7 +82,7 @@ func optString(s string) *string {
 }
 
 func opensAt(s *vidivo.Session) string {
-	return formatTime(s.StartTime.Add(-vidivo.SessionEarlyEntry))
+	return formatTime(s.OpensAt())
 }
 
 func (s *Server) participantJSON(p *vidivo.SessionParticipant, manager bool) participantJSON {

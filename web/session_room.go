@@ -99,7 +99,7 @@ func (s *Server) renderSession(w http.ResponseWriter, r *http.Request, status in
 			Message: vidivo.ErrorMessage(err) + ": its entry links no longer open the room."})
 		return nil
 	case vidivo.ECONFLICT:
-		opens := sess.StartTime.Add(-vidivo.SessionEarlyEntry)
+		opens := sess.OpensAt()
 		sv.OpensAt = &opens
 	default:
 		return err
