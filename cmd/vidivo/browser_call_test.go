@@ -242,14 +242,11 @@ func waitPath(t *testing.T, tab context.Context, base, prefix string) string {
 
 const statusExpr = `(document.querySelector('main[data-call-status]') || {dataset: {}}).dataset.callStatus || ''`
 
-// callStatus is the call's status as the page's <main> says it.
+// callStatus is the call's status as the page's <main> says it, once the
+// page has one: the location changes before the new document is parsed.
 func callStatus(t *testing.T, tab context.Context) string {
 	t.Helper()
-	st, err := chromedp.Run(tab, chromedp.Evaluate[string](statusExpr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
+	return eventually(t, tab, "the call page's status", statusExpr, func(s string) bool { return s != "" })
 }
 
 // waitStatus waits for the page's data-call-status to be want.
