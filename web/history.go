@@ -1,10 +1,13 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/sessions"
 )
 
 // shortTime is a time in a table whose header says UTC.
@@ -12,6 +15,12 @@ const shortTime = "2 Jan 2006 15:04"
 
 // historyPerPage is how many calls a history page lists.
 const historyPerPage = vidivo.DefaultPerPage
+
+// SessionFees is what the history needs of group sessions: the latest
+// fees a host was paid, and the sums over all of them.
+type SessionFees interface {
+	FeeHistory(ctx context.Context, hostID string, limit int) ([]sessions.FeeRow, vidivo.SessionEarnings, error)
+}
 
 // historyRow is one past call as the history lists it.
 type historyRow struct {
@@ -41,6 +50,18 @@ type historyView struct {
 	Page     int
 	Pages    int
 	Count    int
+	// Fees are the host's latest session fees (first page only), FeeSums
+	// the sums over all of them.
+	Fees    []sessions.FeeRow
+	FeeSums vidivo.SessionEarnings
+}
+
+// Date is when a session fee was paid, as the table's header says: UTC.
+func (v *historyView) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(shortTime)
 }
 
 // PrevURL and NextURL are the neighbouring pages, or "" at either end.
@@ -70,6 +91,11 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) error {
 	hv, err := s.history(r, u, page, historyPerPage)
 	if err != nil {
 		return err
+	}
+	if hv.Host && page == 1 && s.SessionFees != nil {
+		if hv.Fees, hv.FeeSums, err = s.SessionFees.FeeHistory(r.Context(), u.ID, historyPerPage); err != nil {
+			return err
+		}
 	}
 	s.render(w, r, http.StatusOK, "history", view{Title: "Call history", User: u, Data: hv})
 	return nil

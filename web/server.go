@@ -83,6 +83,9 @@ type Server struct {
 	// Rooms serves group sessions' entry pages and rooms (/s/{token});
 	// nil serves none.
 	Rooms *SessionRooms
+	// SessionFees lists a host's group-session fees under their call
+	// history; nil lists none.
+	SessionFees SessionFees
 	// Calendars serves the host's connected-calendars settings
 	// (/settings/calendars); nil serves none.
 	Calendars *calendars.Service
