@@ -14,8 +14,11 @@ import (
 	pionturn "github.com/pion/turn/v4"
 )
 
-// DefaultUserQuota is ServerConfig.UserQuota's default.
-const DefaultUserQuota = 10
+// DefaultUserQuota is ServerConfig.UserQuota's default: a participant in
+// a full six-person session holds two allocations (the UDP and the TCP
+// TURN URL) for each of its five peers, 10 in all, and a reconnect may
+// make 10 more before the old ones are released.
+const DefaultUserQuota = 20
 
 // quotaHold is how long a quota slot reserved for an Allocate request
 // stays held without the allocation appearing; pion creates it right after

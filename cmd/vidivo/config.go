@@ -121,7 +121,7 @@ var settings = []setting{
 	{"VIDIVO_TURN_SECRET", "turn-secret", "", "shared secret of the TURN REST credentials (coturn use-auth-secret); default: generated into the data dir"},
 	{"VIDIVO_TURN_ALLOW_PEERS", "turn-allow-peers", "", "comma-separated CIDRs the embedded TURN server may relay to although internal (loopback, private, link-local…); default: none, for tests and private networks"},
 	{"VIDIVO_WEBHOOK_ALLOW_NETS", "webhook-allow-nets", "", "comma-separated CIDRs webhooks may be delivered to although internal (loopback, private, link-local, CGNAT…); plain http is accepted only for addresses in them; default: none, for tests and private deployments"},
-	{"VIDIVO_TURN_USER_QUOTA", "turn-user-quota", "10", "live allocations one participant may hold on the embedded TURN server; 0 is no limit"},
+	{"VIDIVO_TURN_USER_QUOTA", "turn-user-quota", strconv.Itoa(turn.DefaultUserQuota), "live allocations one participant may hold on the embedded TURN server; 0 is no limit"},
 	{"VIDIVO_ICE_POLICY", "ice-policy", "all", `how the call pages connect media: "all", or "relay" for TURN only (hides participants' addresses from each other)`},
 	{"VIDIVO_EMBED_ORIGINS", "embed-origins", "", "comma-separated origins (https://coach.example) allowed to frame the scheduling widget (/embed/ pages); default: none, no page may be framed"},
 	{"VIDIVO_CALENDAR_KEY", "calendar-key", "", "secret (16+ characters) that encrypts connected calendars' passwords at rest; default: generated into the data dir"},

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/vidivo/vidivo/turn"
 )
 
 func TestTURNSettings(t *testing.T) {
@@ -22,7 +24,7 @@ func TestTURNSettings(t *testing.T) {
 		wantQuota int
 		wantErr   string
 	}{
-		{name: "defaults", wantQuota: 10},
+		{name: "defaults", wantQuota: turn.DefaultUserQuota},
 		{name: "from the environment", env: map[string]string{
 			"VIDIVO_TURN_ALLOW_PEERS": " 127.0.0.0/8, 10.1.2.3/16,192.168.1.7", "VIDIVO_TURN_USER_QUOTA": "0"},
 			wantAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("192.168.1.7/32")}},
