@@ -74,8 +74,9 @@ func (s *Service) load(ctx context.Context, caller vidivo.Caller, id string, wan
 
 // Create schedules a session hosted by the caller. Host participants
 // whose email is an account's manage it too; fees need the caller's
-// payouts connected (ESTRIPENOTCONNECTED). Invites are sent to
-// participants with an email.
+// payouts connected (ESTRIPENOTCONNECTED). Participants with an email
+// get their invite through the mail outbox (migration 0019), written in
+// the same transaction.
 func (s *Service) Create(ctx context.Context, caller vidivo.Caller, in vidivo.SessionInput) (*vidivo.Session, error) {
 	now := s.now()
 	if err := in.Validate(now); err != nil {
@@ -96,7 +97,6 @@ func (s *Service) Create(ctx context.Context, caller vidivo.Caller, in vidivo.Se
 	if err := s.Store.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
-	s.sendInvites(ctx, sess, sess.Participants...)
 	return sess, nil
 }
 
@@ -176,8 +176,9 @@ func (s *Service) List(ctx context.Context, caller vidivo.Caller, f vidivo.Sessi
 	return s.Store.Sessions(ctx, f)
 }
 
-// Update changes a scheduled session's name, picture or times and sends
-// the participants the updated invite (SEQUENCE + 1).
+// Update changes a scheduled session's name, picture or times; a new name
+// or time sends the participants the updated invite (SEQUENCE + 1)
+// through the mail outbox.
 func (s *Service) Update(ctx context.Context, caller vidivo.Caller, id string, upd vidivo.SessionUpdate) (*vidivo.Session, error) {
 	sess, err := s.load(ctx, caller, id, manageAccess)
 	if err != nil {
@@ -192,24 +193,20 @@ func (s *Service) Update(ctx context.Context, caller vidivo.Caller, id string, u
 	if sess, err = s.Store.Session(ctx, id); err != nil {
 		return nil, err
 	}
-	s.sendInvites(ctx, sess, sess.Participants...)
 	return sess, nil
 }
 
 // Cancel cancels a scheduled session, refunds every captured fee in full
-// and sends the cancellation. Canceling again retries refunds that
-// failed; a session in progress or ended is ECONFLICT.
+// and sends the cancellation (through the mail outbox). Canceling again
+// retries refunds that failed; a session in progress or ended is
+// ECONFLICT.
 func (s *Service) Cancel(ctx context.Context, caller vidivo.Caller, id string) (*vidivo.Session, error) {
 	sess, err := s.load(ctx, caller, id, manageAccess)
 	if err != nil {
 		return nil, err
 	}
-	first := sess.State == vidivo.SessionScheduled
 	if sess, err = s.Store.CancelSession(ctx, id, s.now()); err != nil {
 		return nil, err
-	}
-	if first {
-		s.sendInvites(ctx, sess, sess.Participants...)
 	}
 	if err := s.refundAll(ctx, sess); err != nil {
 		return nil, err
@@ -271,7 +268,6 @@ func (s *Service) AddParticipant(ctx context.Context, caller vidivo.Caller, id s
 	if sess, err = s.Store.Session(ctx, id); err != nil {
 		return nil, nil, err
 	}
-	s.sendInvites(ctx, sess, p)
 	return sess, p, nil
 }
 
@@ -315,6 +311,5 @@ func (s *Service) Reissue(ctx context.Context, caller vidivo.Caller, id, pid str
 	}
 	p.EntrySalt, p.TokenHash = salt, hash
 	p.JoinGeneration++
-	s.sendInvites(ctx, sess, p)
 	return p, nil
 }

@@ -43,12 +43,6 @@ type Refunder interface {
 	Refund(ctx context.Context, key, holdID string, amount vidivo.Money) error
 }
 
-// Inviter sends a participant their invite (.ics) by email. Sending is
-// best effort: a failure is logged, the change stands.
-type Inviter interface {
-	SendInvite(ctx context.Context, to vidivo.SessionParticipant, ics []byte) error
-}
-
 // Service runs sessions.
 type Service struct {
 	Store   Store
@@ -60,9 +54,6 @@ type Service struct {
 	// Signaling and TURN mint what a participant joins with.
 	Signaling *token.SignalingMinter
 	TURN      *turn.Minter
-	// Inviter sends invites; nil sends none (the .ics stays available at
-	// the entry URL's invite.ics).
-	Inviter Inviter
 	// EntryKey derives entry tokens (with a random salt each); every
 	// instance needs the same.
 	EntryKey []byte

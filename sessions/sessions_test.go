@@ -2,6 +2,7 @@ package sessions_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -52,35 +53,39 @@ type bundle struct {
 	gateway *sandbox.Gateway
 	clock   *testclock.Clock
 	host    *vidivo.User
-	invites *inviteRecorder
 }
 
-// inviteRecorder stands in for email: it keeps what would be sent.
-type inviteRecorder struct {
-	mu   sync.Mutex
-	sent []string // "email SEQUENCE:n METHOD:x"
-}
-
-func (r *inviteRecorder) SendInvite(_ context.Context, to vidivo.SessionParticipant, ics []byte) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var seq, method string
-	for _, line := range strings.Split(string(ics), "\r\n") {
-		if strings.HasPrefix(line, "SEQUENCE:") {
-			seq = line
-		}
-		if strings.HasPrefix(line, "METHOD:") {
-			method = line
-		}
+// invites renders a session's mail outbox (migration 0019) as it would be
+// sent now: "email SEQUENCE:n METHOD:x" per mail, leaving out those with
+// nothing left to send.
+func (b *bundle) invites(t testing.TB, sessionID string) []string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := b.db.InviteMails(ctx, sessionID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	r.sent = append(r.sent, to.Email+" "+seq+" "+method)
-	return nil
-}
-
-func (r *inviteRecorder) all() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.sent...)
+	var out []string
+	for _, row := range rows {
+		m, err := b.svc.InviteMail(ctx, row)
+		if errors.Is(err, sessions.ErrNoInvite) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seq, method string
+		for _, line := range strings.Split(string(m.ICS), "\r\n") {
+			if strings.HasPrefix(line, "SEQUENCE:") {
+				seq = line
+			}
+			if strings.HasPrefix(line, "METHOD:") {
+				method = line
+			}
+		}
+		out = append(out, m.ToEmail+" "+seq+" "+method)
+	}
+	return out
 }
 
 var start = time.Date(2026, 3, 16, 14, 0, 0, 0, time.UTC)
@@ -105,14 +110,13 @@ func setup(t testing.TB, engine string) *bundle {
 	if err := db.SetPayoutAccount(context.Background(), host.ID, "acct_sbx_"+host.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	inv := &inviteRecorder{}
 	probe := &holdProbe{Gateway: gw, holds: map[string]bool{}}
-	svc := &sessions.Service{Store: db, Gateway: probe, Refunds: gw, Inviter: inv,
+	svc := &sessions.Service{Store: db, Gateway: probe, Refunds: gw,
 		Signaling: &token.SignalingMinter{Secret: []byte("signaling-secret"), Now: clk.Now},
 		TURN:      &turn.Minter{Secret: []byte("turn-secret"), URLs: []string{"turn:127.0.0.1:3478"}},
 		EntryKey:  []byte("entry-key-entry-key-entry-key-32"), PublicURL: "https://vidivo.test",
 		PlatformFeePercent: 10, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
-	return &bundle{db: db, svc: svc, probe: probe, gateway: gw, clock: clk, host: host, invites: inv}
+	return &bundle{db: db, svc: svc, probe: probe, gateway: gw, clock: clk, host: host}
 }
 
 func (b *bundle) caller() vidivo.Caller {
@@ -175,7 +179,7 @@ func TestCreateEntryURLs(t *testing.T) {
 		wantCode(t, err, vidivo.ENOTFOUND)
 		_, _, err = b.svc.Entry(ctx, "short")
 		wantCode(t, err, vidivo.ENOTFOUND)
-		if got := b.invites.all(); len(got) != 2 || !strings.Contains(got[0], "SEQUENCE:0") {
+		if got := b.invites(t, s.ID); len(got) != 2 || !strings.Contains(got[0], "SEQUENCE:0") {
 			t.Fatalf("invites sent = %q, want the two participants with an email at SEQUENCE:0", got)
 		}
 	})
@@ -376,7 +380,7 @@ func TestCancelRefundsFees(t *testing.T) {
 		if refunded, _ := b.gateway.Refunded(ctx, p.Payment.HoldID); refunded != 2500 {
 			t.Fatalf("refunded twice: %v", refunded)
 		}
-		sent := b.invites.all()
+		sent := b.invites(t, s.ID)
 		if last := sent[len(sent)-1]; !strings.Contains(last, "SEQUENCE:1 METHOD:CANCEL") {
 			t.Fatalf("last invite = %q, want the cancellation at SEQUENCE:1", last)
 		}
