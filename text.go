@@ -44,6 +44,10 @@ func TextIssue(s string, r TextRule) string {
 		}
 		return ""
 	}
+	// Spaces alone are no name, no label, no anything a person can read.
+	if r.Required && strings.TrimSpace(s) == "" {
+		return "is required"
+	}
 	if !utf8.ValidString(s) {
 		return "must be valid UTF-8"
 	}

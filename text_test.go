@@ -21,6 +21,8 @@ func TestCheckText(t *testing.T) {
 	}{
 		{"empty optional", "", line, nil},
 		{"empty required", "", vidivo.TextRule{Required: true}, &vidivo.FieldError{Field: "f", Issue: "is required"}},
+		{"spaces alone, required", " \t ", vidivo.TextRule{Required: true}, &vidivo.FieldError{Field: "f", Issue: "is required"}},
+		{"spaces alone, optional", "   ", vidivo.TextRule{}, nil},
 		{"plain", "hello", line, nil},
 		{"five characters of two bytes each", "ééééé", line, nil},
 		{"six characters", "héllo!", line, &vidivo.FieldError{Field: "f", Issue: "must be at most 5 characters"}},

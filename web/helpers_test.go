@@ -27,7 +27,7 @@ func newSite(t *testing.T, engine string, opts *apitest.Opts) *site {
 		Auth: s.Auth, Users: env.DB, Links: env.DB, Calls: env.Calls, CallStore: env.DB,
 		GuestTokens: s.GuestTokens, Signaling: s.Signaling, TURN: s.TURN, Notify: env.Hub,
 		Gateway: env.Gateway, Payouts: env.DB, Payments: "sandbox", Limiter: s, PublicURL: apitest.PublicURL,
-		Now: env.Clock.Now, Logger: s.Logger, Booking: s.Booking, EventTypes: env.DB, SessionFees: s.Sessions,
+		Now: env.Clock.Now, Logger: s.Logger, Booking: s.Booking, EventTypes: env.DB, Sessions: s.Sessions,
 	}
 	pages.Routes()
 	s.Pages = pages

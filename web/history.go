@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,12 +14,6 @@ const shortTime = "2 Jan 2006 15:04"
 
 // historyPerPage is how many calls a history page lists.
 const historyPerPage = vidivo.DefaultPerPage
-
-// SessionFees is what the history needs of group sessions: the latest
-// fees a host was paid, and the sums over all of them.
-type SessionFees interface {
-	FeeHistory(ctx context.Context, hostID string, limit int) ([]sessions.FeeRow, vidivo.SessionEarnings, error)
-}
 
 // historyRow is one past call as the history lists it.
 type historyRow struct {
@@ -92,8 +85,8 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if hv.Host && page == 1 && s.SessionFees != nil {
-		if hv.Fees, hv.FeeSums, err = s.SessionFees.FeeHistory(r.Context(), u.ID, historyPerPage); err != nil {
+	if hv.Host && page == 1 && s.Sessions != nil {
+		if hv.Fees, hv.FeeSums, err = s.Sessions.FeeHistory(r.Context(), u.ID, historyPerPage); err != nil {
 			return err
 		}
 	}

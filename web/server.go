@@ -23,6 +23,7 @@ import (
 	"github.com/vidivo/vidivo/hosts"
 	"github.com/vidivo/vidivo/notify"
 	"github.com/vidivo/vidivo/oauth"
+	"github.com/vidivo/vidivo/sessions"
 	"github.com/vidivo/vidivo/sso"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/turn"
@@ -83,9 +84,9 @@ type Server struct {
 	// Rooms serves group sessions' entry pages and rooms (/s/{token});
 	// nil serves none.
 	Rooms *SessionRooms
-	// SessionFees lists a host's group-session fees under their call
-	// history; nil lists none.
-	SessionFees SessionFees
+	// Sessions serves the host's group-session pages (/sessions) and the
+	// session fees under their call history; nil serves neither.
+	Sessions *sessions.Service
 	// Calendars serves the host's connected-calendars settings
 	// (/settings/calendars); nil serves none.
 	Calendars *calendars.Service
@@ -135,6 +136,7 @@ func (s *Server) Routes() {
 	s.oauthRoutes(m)
 	s.sessionRoutes(m)
 	s.calendarRoutes(m)
+	s.hostSessionRoutes(m)
 	m.Handle("/", s.page(func(w http.ResponseWriter, r *http.Request) error {
 		return vidivo.Errorf(vidivo.ENOTFOUND, "there is no page at this address")
 	}))

@@ -234,7 +234,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Calendars: cals,
 	}
 	rooms.Sessions = srv.Sessions
-	pages.SessionFees = srv.Sessions
+	pages.Sessions = srv.Sessions
 	pages.Rooms = rooms
 	pages.Routes()
 	srv.Pages = pages
