@@ -410,4 +410,46 @@ type SessionStore interface {
 	SessionPayments(ctx context.Context, hostID string, limit int) ([]*SessionPayment, error)
 	// SessionEarnings sums a host's captured and refunded session fees.
 	SessionEarnings(ctx context.Context, hostID string) (SessionEarnings, error)
+
+	// SessionLobby returns the session's lobby: admit on arrival and every
+	// current participant's entry; ENOTFOUND if no such session.
+	SessionLobby(ctx context.Context, sessionID string) (*SessionLobby, error)
+	// SetLobbyEntry writes a participant's lobby entry by compare-and-set
+	// on e.Version (which it increments); false if the entry changed
+	// since it was read. ENOTFOUND if no such participant.
+	SetLobbyEntry(ctx context.Context, sessionID string, e *LobbyEntry) (bool, error)
+	// SetAdmitOnArrival sets the session's "admit on arrival"; ENOTFOUND
+	// if no such session.
+	SetAdmitOnArrival(ctx context.Context, sessionID string, on bool) error
+	// SessionsPastEnd lists the ids of sessions in progress whose
+	// scheduled end is at or before `at`, soonest end first, up to limit.
+	SessionsPastEnd(ctx context.Context, at time.Time, limit int) ([]string, error)
+}
+
+// SessionLobby is a session's room as the lobby keeps it (in the
+// database, so every instance of a fleet sees the same).
+type SessionLobby struct {
+	SessionID string
+	// AdmitOnArrival lets guests in as they arrive, except ones a host
+	// removed.
+	AdmitOnArrival bool
+	// Entries are the current participants' lobby entries by id.
+	Entries map[string]*LobbyEntry
+}
+
+// LobbyEntry is one participant's place in a session's lobby. Hosts are
+// always in; these fields matter for guests.
+type LobbyEntry struct {
+	ParticipantID string
+	// Version counts writes: SetLobbyEntry compares and sets it.
+	Version int64
+	// AdmittedAt is set while a host (or admit on arrival) let them in.
+	AdmittedAt *time.Time
+	// RemovedAt is set once a host removed them, until a host admits them
+	// again: they wait, even with admit on arrival.
+	RemovedAt *time.Time
+	// WaitingSince is set while they wait; SeenAt is when their waiting
+	// page last asked to join.
+	WaitingSince *time.Time
+	SeenAt       *time.Time
 }

@@ -42,12 +42,18 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxWorkers bounds concurrent jobs; zero means 50.
 	MaxWorkers int
+	// Sessions ends sessions past their end with nobody in (jobs/sessions.go);
+	// with Calls set it may come later, through Runner.SetSessions.
+	Sessions SessionSweeper
 }
 
 // Runner inserts and works jobs.
 type Runner struct {
 	client *river.Client[*sql.Tx]
 	driver riverdriver.Driver[*sql.Tx]
+
+	// sessions is the session sweep's worker, if registered.
+	sessions *sessionSweepWorker
 }
 
 // New builds a Runner. Call Migrate before Start or any insert.
@@ -85,11 +91,12 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.OAuth != nil {
 		addOAuth(rc, cfg.OAuth)
 	}
+	sweep := addSessions(rc, cfg)
 	client, err := river.NewClient(driver, rc)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: river client: %w", err)
 	}
-	return &Runner{client: client, driver: driver}, nil
+	return &Runner{client: client, driver: driver, sessions: sweep}, nil
 }
 
 // Migrate brings River's own tables up to date (safe to run twice).

@@ -61,6 +61,7 @@ type Service struct {
 	PublicURL string
 	// PlatformFeePercent is the platform's share of each fee.
 	PlatformFeePercent int
+	Rooms              Rooms // the relay: removes sockets, tells who is in (end.go); nil ends nothing
 	Now                func() time.Time
 	Logger             *slog.Logger
 }

@@ -88,6 +88,9 @@ const (
 	kindMsg   = "msg"   // a relayed message
 	kindClose = "close" // CloseCall, on the control topic
 	kindBeat  = "beat"  // heartbeat: the participants an instance holds
+	// kindRemove closes one participant's socket (Hub.Remove), on the
+	// control topic; To names the participant, Reason the why.
+	kindRemove = "remove"
 )
 
 // envelope is what Hubs say to each other over the Broker.

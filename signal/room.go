@@ -337,6 +337,10 @@ func (h *Hub) deliver(data []byte) {
 		h.endCall(env.Call, env.Reason)
 		return
 	}
+	if env.Kind == kindRemove {
+		h.removeLocal(env.Call, env.To, env.Reason)
+		return
+	}
 	h.mu.Lock()
 	r := h.rooms[env.Call]
 	if r == nil {

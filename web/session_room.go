@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -186,23 +187,36 @@ type roomState struct {
 	Waiting        []roomPeer          `json:"waiting"`
 }
 
-func (s *Server) newRoomState(sess *vidivo.Session, p *vidivo.SessionParticipant) roomState {
-	lv := s.Rooms.view(sess.ID)
+func (s *Server) newRoomState(ctx context.Context, sess *vidivo.Session, p *vidivo.SessionParticipant) (roomState, error) {
+	lv, err := s.Rooms.Sessions.Lobby(ctx, sess)
+	if err != nil {
+		return roomState{}, err
+	}
 	st := roomState{SessionState: sess.State, ParticipantID: p.ID, Role: string(p.Role), AdmitOnArrival: lv.AdmitOnArrival,
-		Admitted: p.Role == vidivo.ParticipantHost || lv.Admitted[p.ID], Participants: []roomPeer{}, Waiting: []roomPeer{}}
+		Admitted: lv.Admitted[p.ID], Participants: []roomPeer{}, Waiting: []roomPeer{}}
 	for _, q := range sess.Participants {
 		st.Participants = append(st.Participants, roomPeer{ParticipantID: q.ID, DisplayName: q.DisplayName, Role: string(q.Role),
-			Admitted: q.Role == vidivo.ParticipantHost || lv.Admitted[q.ID]})
+			Admitted: lv.Admitted[q.ID]})
 	}
 	if p.Role != vidivo.ParticipantHost {
-		return st
+		return st, nil
 	}
 	for _, id := range lv.Waiting {
 		if q := sess.Participant(id); q != nil {
 			st.Waiting = append(st.Waiting, roomPeer{ParticipantID: q.ID, DisplayName: q.DisplayName, Role: string(q.Role)})
 		}
 	}
-	return st
+	return st, nil
+}
+
+// writeRoomState answers the room's state as p sees it.
+func (s *Server) writeRoomState(w http.ResponseWriter, r *http.Request, sess *vidivo.Session, p *vidivo.SessionParticipant) {
+	st, err := s.newRoomState(r.Context(), sess, p)
+	if err != nil {
+		s.writeJSONError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 // roomEntry loads the session and participant of a room endpoint, after
@@ -222,7 +236,7 @@ func (s *Server) handleRoomState(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.newRoomState(sess, p))
+	s.writeRoomState(w, r, sess, p)
 }
 
 // roomJoin is POST /s/{token}/join: for a participant in the room, what
@@ -251,17 +265,31 @@ func (s *Server) handleRoomJoin(w http.ResponseWriter, r *http.Request) {
 		s.writeJSONError(w, r, err)
 		return
 	}
-	if !s.Rooms.arrive(sess.ID, p) {
-		writeJSON(w, http.StatusOK, roomJoin{Lobby: true, ICEPolicy: s.icePolicy(), Room: s.newRoomState(sess, p)})
+	in, err := s.Rooms.Sessions.Arrive(r.Context(), sess, p)
+	if err != nil {
+		s.writeJSONError(w, r, err)
+		return
+	}
+	if !in {
+		st, err := s.newRoomState(r.Context(), sess, p)
+		if err != nil {
+			s.writeJSONError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, roomJoin{Lobby: true, ICEPolicy: s.icePolicy(), Room: st})
 		return
 	}
 	j, err := s.Rooms.Sessions.Join(r.Context(), r.PathValue("token"))
+	var st roomState
+	if err == nil {
+		st, err = s.newRoomState(r.Context(), j.Session, p)
+	}
 	if err != nil {
 		s.writeJSONError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, roomJoin{SignalingToken: j.SignalingToken, ExpiresIn: int(token.SignalingTTL / time.Second),
-		TURNCredentials: &j.TURN, ICEPolicy: s.icePolicy(), WSURL: s.wsURL(sess.ID), Room: s.newRoomState(j.Session, p)})
+		TURNCredentials: &j.TURN, ICEPolicy: s.icePolicy(), WSURL: s.wsURL(sess.ID), Room: st})
 }
 
 // roomAction is the body of the hosts' actions.
@@ -279,24 +307,29 @@ func (s *Server) handleRoomAction(w http.ResponseWriter, r *http.Request) {
 		err = decodeAction(r, &a)
 	}
 	if err == nil {
-		switch r.PathValue("action") {
-		case "admit":
-			err = s.Rooms.Admit(sess, p, a.ParticipantID)
-		case "remove":
-			err = s.Rooms.Remove(sess, p, a.ParticipantID)
-		case "admit-on-arrival":
-			err = s.Rooms.SetAdmitOnArrival(sess, p, a.On)
-		case "leave":
-			s.Rooms.leaveLobby(sess.ID, p.ID)
-		default:
-			err = vidivo.Errorf(vidivo.ENOTFOUND, "there is no such action")
-		}
+		err = s.roomAction(r, sess, p, a)
 	}
 	if err != nil {
 		s.writeJSONError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.newRoomState(sess, p))
+	s.writeRoomState(w, r, sess, p)
+}
+
+// roomAction does one action of the room's page through the service.
+func (s *Server) roomAction(r *http.Request, sess *vidivo.Session, p *vidivo.SessionParticipant, a roomAction) error {
+	ctx, svc := r.Context(), s.Rooms.Sessions
+	switch r.PathValue("action") {
+	case "admit":
+		return svc.Admit(ctx, sess, p, a.ParticipantID)
+	case "remove":
+		return svc.Remove(ctx, sess, p, a.ParticipantID)
+	case "admit-on-arrival":
+		return svc.SetAdmitOnArrival(ctx, sess, p, a.On)
+	case "leave":
+		return svc.LeaveLobby(ctx, sess, p)
+	}
+	return vidivo.Errorf(vidivo.ENOTFOUND, "there is no such action")
 }
 
 // decodeAction reads a small JSON body (empty is none).

@@ -178,7 +178,6 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer stopSignal()
-	rooms.Hub = sigHub
 	callSvc.Sockets = sigHub
 
 	turnMinter, stopTURN, err := startTURN(c, logger)
@@ -215,7 +214,8 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Calendars:   cals,
 		Sessions: &sessions.Service{Store: db, Gateway: gateway, Signaling: signalMinter, TURN: turnMinter,
 			EntryKey: keys.DeriveSecret("session-entry"), PublicURL: c.PublicURL,
-			PlatformFeePercent: c.PlatformFeePercent, Logger: logger},
+			PlatformFeePercent: c.PlatformFeePercent, Logger: logger,
+			Rooms: sigHub},
 	}
 	srv.TrustedProxies = c.TrustedProxies
 	// Only the scheduling widget's pages may be framed, and only by the
@@ -234,6 +234,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Calendars: cals,
 	}
 	rooms.Sessions = srv.Sessions
+	runner.SetSessions(srv.Sessions)
 	pages.Sessions = srv.Sessions
 	pages.Rooms = rooms
 	pages.Routes()
