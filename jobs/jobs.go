@@ -37,6 +37,9 @@ type Config struct {
 	Webhooks *webhooks.Service
 	// Calendars reads hosts' connected calendars; nil reads none.
 	Calendars *calendars.Service
+	// Mail sends the session invites of the mail outbox; nil sends none
+	// (and leaves the rows pending).
+	Mail *MailOutbox
 	// OAuth sweeps expired OAuth codes and tokens; nil sweeps none.
 	OAuth  *oauth.Service
 	Logger *slog.Logger
@@ -90,6 +93,9 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if cfg.OAuth != nil {
 		addOAuth(rc, cfg.OAuth)
+	}
+	if cfg.Mail != nil {
+		addMail(rc, cfg.Mail)
 	}
 	sweep := addSessions(rc, cfg)
 	client, err := river.NewClient(driver, rc)

@@ -232,21 +232,22 @@ func (s *Sender) client() (*gomail.Client, error) {
 }
 
 // build is m as an iMIP message: multipart/alternative of the text and the
-// text/calendar part (with its method), and invite.ics attached. go-mail
-// encodes names and the subject as MIME words, so no value given here can
-// start a header of its own; CR, LF and other controls are also replaced
-// before that.
+// text/calendar part (with its method), and invite.ics attached. Names
+// are quoted or encoded as MIME words (net/mail) and the subject encoded
+// (go-mail), so no value given here can start a header of its own; CR,
+// LF and other controls are also replaced before that.
 func (s *Sender) build(m Message) (*gomail.Msg, error) {
 	if m.Method != "REQUEST" && m.Method != "CANCEL" {
 		return nil, fmt.Errorf("mail: iTIP method %q", m.Method)
 	}
 	msg := gomail.NewMsg()
-	if err := msg.FromFormat(oneLine(s.from.Name), s.from.Address); err != nil {
-		return nil, fmt.Errorf("mail: from: %w", err)
+	msg.FromMailAddress(&netmail.Address{Name: oneLine(s.from.Name), Address: s.from.Address})
+	to, err := netmail.ParseAddress(m.ToEmail)
+	if err != nil || to.Name != "" {
+		return nil, fmt.Errorf("mail: to %q: not an address", m.ToEmail)
 	}
-	if err := msg.AddToFormat(oneLine(m.ToName), m.ToEmail); err != nil {
-		return nil, fmt.Errorf("mail: to %q: %w", m.ToEmail, err)
-	}
+	to.Name = oneLine(m.ToName)
+	msg.AddToMailAddress(to)
 	msg.Subject(oneLine(m.Subject))
 	msg.SetMessageID()
 	msg.SetDate()

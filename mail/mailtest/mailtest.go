@@ -110,12 +110,17 @@ func (s *Server) Restart(tb testing.TB) {
 // URL is the server's VIDIVO_SMTP_URL in plain text.
 func (s *Server) URL() string { return "smtp://" + s.Addr + "?tls=none" }
 
-// Reject makes RCPT TO addr answer code (451 for now, 550 for good).
+// Reject makes RCPT TO addr answer code (451 for now, 550 for good); 0
+// accepts it again.
 func (s *Server) Reject(addr string, code int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.reject == nil {
 		s.reject = map[string]*smtp.SMTPError{}
+	}
+	if code == 0 {
+		delete(s.reject, strings.ToLower(addr))
+		return
 	}
 	enh := smtp.EnhancedCode{5, 1, 1}
 	if code < 500 {
