@@ -131,4 +131,3 @@ func scanInviteMail(row rowScanner) (*vidivo.InviteMail, error) {
 	m.CreatedAt = created.Time
 	return &m, nil
 }
-

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vidivo/vidivo/mail"
 	"github.com/vidivo/vidivo/sso"
 	"github.com/vidivo/vidivo/turn"
 	"github.com/vidivo/vidivo/webhook"
@@ -80,6 +81,8 @@ type config struct {
 	// CalendarKey seals connected calendars' passwords; "" means the
 	// data dir's calendar.key.
 	CalendarKey string
+	// SMTPURL and MailFrom send session invites by email; "" sends none.
+	SMTPURL, MailFrom string
 }
 
 // minRenewLead leaves a renewal room for the queue's scheduling delay
@@ -125,6 +128,8 @@ var settings = []setting{
 	{"VIDIVO_ICE_POLICY", "ice-policy", "all", `how the call pages connect media: "all", or "relay" for TURN only (hides participants' addresses from each other)`},
 	{"VIDIVO_EMBED_ORIGINS", "embed-origins", "", "comma-separated origins (https://coach.example) allowed to frame the scheduling widget (/embed/ pages); default: none, no page may be framed"},
 	{"VIDIVO_CALENDAR_KEY", "calendar-key", "", "secret (16+ characters) that encrypts connected calendars' passwords at rest; default: generated into the data dir"},
+	{"VIDIVO_SMTP_URL", "smtp-url", "", "SMTP server that sends session invites: smtp://user:pass@host:587 (STARTTLS required), smtps://user:pass@host:465 (implicit TLS) or smtp://host:25?tls=none (no TLS, never with credentials to a remote host); default: none, no email"},
+	{"VIDIVO_MAIL_FROM", "mail-from", "", `sender of the invites, "Vidivo <noreply@example.com>"; required with VIDIVO_SMTP_URL`},
 	{"VIDIVO_SSO_PARTNERS", "sso-partners", "", "partner apps whose HS256 tokens sign users up and in (/sso/signup, /sso/login): comma-separated issuer=key pairs (keys of 32+ bytes), or @path to a file of them, one per line; default: none, single sign-on off"},
 }
 
@@ -243,6 +248,14 @@ func registerConfig(fs *flag.FlagSet, getenv func(string) string, only ...string
 		}
 		if c.TURNUserQuota, err = strconv.Atoi(val["turn-user-quota"]); err != nil || c.TURNUserQuota < 0 {
 			return nil, fmt.Errorf("TURN user quota must be a whole number ≥ 0, got %q", val["turn-user-quota"])
+		}
+		if c.SMTPURL, c.MailFrom = val["smtp-url"], val["mail-from"]; c.SMTPURL != "" || c.MailFrom != "" {
+			if c.SMTPURL == "" || c.MailFrom == "" {
+				return nil, fmt.Errorf("VIDIVO_SMTP_URL and VIDIVO_MAIL_FROM go together: set both to send invites, or neither")
+			}
+			if _, err := mail.New(c.SMTPURL, c.MailFrom); err != nil {
+				return nil, err
+			}
 		}
 
 		if c.DatabaseURL == "" {

@@ -160,7 +160,11 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	runner, err := startJobs(ctx, engine, pool, callSvc, hooks, cals, &oauth.Service{Store: db}, logger)
+	mailOutbox, err := newMailOutbox(ctx, c, db, keys, logger)
+	if err != nil {
+		return err
+	}
+	runner, err := startJobs(ctx, engine, pool, callSvc, hooks, cals, &oauth.Service{Store: db}, mailOutbox, logger)
 	if err != nil {
 		return err
 	}
@@ -292,9 +296,9 @@ const guestTokenTTL = 12 * time.Hour
 // startJobs starts working the job queue: the jobs the store enqueues
 // through its Enqueuer on the same pool.
 func startJobs(ctx context.Context, engine string, pool *sql.DB, svc *calls.Service, hooks *webhooks.Service,
-	cals *calendars.Service, oauthSvc *oauth.Service, logger *slog.Logger) (*jobs.Runner, error) {
+	cals *calendars.Service, oauthSvc *oauth.Service, mailOutbox *jobs.MailOutbox, logger *slog.Logger) (*jobs.Runner, error) {
 	runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc, Webhooks: hooks, Calendars: cals,
-		OAuth: oauthSvc, Logger: logger})
+		OAuth: oauthSvc, Mail: mailOutbox, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

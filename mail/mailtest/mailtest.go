@@ -38,11 +38,11 @@ type Server struct {
 	// User and Password, when set before Start, require PLAIN auth.
 	User, Password string
 
-	mu       sync.Mutex
-	got      []Received
-	reject   map[string]*smtp.SMTPError
-	delay    time.Duration
-	srv      *smtp.Server
+	mu     sync.Mutex
+	got    []Received
+	reject map[string]*smtp.SMTPError
+	delay  time.Duration
+	srv    *smtp.Server
 }
 
 // Start starts a server on a free loopback port, stopped at the test's
