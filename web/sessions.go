@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ func (s *Server) hostSessionRoutes(m *http.ServeMux) {
 	m.Handle("GET /sessions", s.page(s.handleSessions))
 	m.Handle("POST /sessions", s.page(s.handleSessionCreate))
 	m.Handle("GET /sessions/{id}", s.page(s.handleHostSession))
+	m.Handle("POST /sessions/{id}", s.page(s.handleHostSessionUpdate))
 	m.Handle("POST /sessions/{id}/cancel", s.page(s.handleHostSessionCancel))
 	m.Handle("POST /sessions/{id}/participants/{pid}/remove", s.page(s.handleHostSessionRemove))
 	m.Handle("POST /sessions/{id}/participants/{pid}/reissue", s.page(s.handleHostSessionReissue))
@@ -34,23 +36,30 @@ func (s *Server) hostSessionRoutes(m *http.ServeMux) {
 // sessionsView is /sessions: the host's upcoming sessions and the form
 // that schedules one.
 type sessionsView struct {
-	Upcoming []sessionRow
-	Form     sessionForm
-	Zone     string
+	Days []sessionDay
+	Form sessionForm
 }
 
-// sessionRow is one session in the host's list.
+// sessionDay is one day of the host's calendar, in their zone.
+type sessionDay struct {
+	Day      string
+	Sessions []sessionRow
+}
+
+// sessionRow is one session in the host's calendar.
 type sessionRow struct {
-	ID, Name, When, State string
-	People                int
+	ID, Name, Times, State string
+	People                 int
 }
 
 // sessionForm is the schedule form as typed, with what was wrong.
 type sessionForm struct {
 	Name, Date, Start, Duration string
-	Guests                      []guestRow
-	Error                       string
-	Problems                    []string
+	// Zone is where the date and time are typed: the host's.
+	Zone     string
+	Guests   []guestRow
+	Error    string
+	Problems []string
 }
 
 // guestRow is one guest line of the form.
@@ -111,13 +120,20 @@ func (s *Server) renderSessions(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		return err
 	}
-	v := sessionsView{Form: f, Zone: loc.String()}
+	f.Zone = loc.String()
+	v := sessionsView{Form: f}
 	for _, sess := range list {
 		if sess.EndTime.Before(now) && sess.State != vidivo.SessionInProgress {
 			continue
 		}
-		v.Upcoming = append(v.Upcoming, sessionRow{ID: sess.ID, Name: sess.Name, When: sessionWhen(sess, loc),
-			State: stateLabel(sess.State), People: len(sess.Participants)})
+		start := sess.StartTime.In(loc)
+		day := start.Format("Monday 2 January 2006")
+		if len(v.Days) == 0 || v.Days[len(v.Days)-1].Day != day {
+			v.Days = append(v.Days, sessionDay{Day: day})
+		}
+		d := &v.Days[len(v.Days)-1]
+		d.Sessions = append(d.Sessions, sessionRow{ID: sess.ID, Name: sess.Name, State: stateLabel(sess.State),
+			Times: start.Format("15:04") + "–" + sess.EndTime.In(loc).Format("15:04"), People: len(sess.Participants)})
 	}
 	s.render(w, r, status, "sessions", view{Title: "Group sessions", User: u, Data: v})
 	return nil
@@ -127,18 +143,10 @@ func (s *Server) renderSessions(w http.ResponseWriter, r *http.Request, status i
 // session it asks for; problems it can tell alone (a date that is not
 // one) are in the form.
 func readSessionForm(r *http.Request, u *vidivo.User, loc *time.Location) (sessionForm, vidivo.SessionInput, []int) {
-	f := sessionForm{Name: r.PostFormValue("session_name"), Date: strings.TrimSpace(r.PostFormValue("date")),
-		Start: strings.TrimSpace(r.PostFormValue("start")), Duration: strings.TrimSpace(r.PostFormValue("duration_minutes"))}
+	f := readSessionTimes(r)
 	in := vidivo.SessionInput{Name: f.Name,
 		Participants: []vidivo.ParticipantInput{{DisplayName: u.DisplayName, Role: vidivo.ParticipantHost, Email: u.Email}}}
-	if start, err := time.ParseInLocation("2006-01-02 15:04", f.Date+" "+f.Start, loc); err != nil {
-		f.Problems = append(f.Problems, "Start: enter a date and a time.")
-	} else if minutes, err := strconv.Atoi(f.Duration); err != nil || minutes <= 0 {
-		f.Problems = append(f.Problems, "Length: enter the number of minutes.")
-	} else {
-		in.StartTime = start.UTC()
-		in.EndTime = start.Add(time.Duration(minutes) * time.Minute).UTC()
-	}
+	in.StartTime, in.EndTime = f.times(loc)
 	// rows[i] is the form row of participant i (the host is row 0).
 	rows := []int{0}
 	for i := range sessionGuestRows {
@@ -167,6 +175,29 @@ func readSessionForm(r *http.Request, u *vidivo.User, loc *time.Location) (sessi
 	return f, in, rows
 }
 
+// readSessionTimes reads the name and time fields the schedule and the
+// edit forms share.
+func readSessionTimes(r *http.Request) sessionForm {
+	return sessionForm{Name: r.PostFormValue("session_name"), Date: strings.TrimSpace(r.PostFormValue("date")),
+		Start: strings.TrimSpace(r.PostFormValue("start")), Duration: strings.TrimSpace(r.PostFormValue("duration_minutes"))}
+}
+
+// times reads the form's date, start and length in loc as UTC times;
+// what it can't read is among the form's problems (zero times then).
+func (f *sessionForm) times(loc *time.Location) (time.Time, time.Time) {
+	start, err := time.ParseInLocation("2006-01-02 15:04", f.Date+" "+f.Start, loc)
+	if err != nil {
+		f.Problems = append(f.Problems, "Start: enter a date and a time.")
+		return time.Time{}, time.Time{}
+	}
+	minutes, err := strconv.Atoi(f.Duration)
+	if err != nil || minutes <= 0 {
+		f.Problems = append(f.Problems, "Length: enter the number of minutes.")
+		return time.Time{}, time.Time{}
+	}
+	return start.UTC(), start.Add(time.Duration(minutes) * time.Minute).UTC()
+}
+
 // explain puts a refusal's field messages on the form: a participant's
 // on its row, the rest above the form.
 func (f *sessionForm) explain(err error, rows []int) {
@@ -179,6 +210,7 @@ func (f *sessionForm) explain(err error, rows []int) {
 		}
 		f.Problems = append(f.Problems, field+" "+problem)
 	}
+	sort.Strings(f.Problems)
 }
 
 // participantField splits "participants[2].email" into 2 and "email".
@@ -238,6 +270,8 @@ type hostSessionView struct {
 	Open         bool
 	Participants []participantRow
 	Notice       string
+	// Edit is the form that changes the name and times.
+	Edit sessionForm
 }
 
 // participantRow is one participant on the session's page.
@@ -253,6 +287,7 @@ var hostSessionNotices = map[string]string{
 	"canceled": "The session is canceled; every fee paid was refunded.",
 	"removed":  "The participant is removed; a fee they paid was refunded.",
 	"reissued": "A new link is ready; the old one no longer opens the session.",
+	"saved":    "The session is changed; participants with an email get the new invite.",
 }
 
 func (s *Server) handleHostSession(w http.ResponseWriter, r *http.Request) error {
@@ -265,28 +300,70 @@ func (s *Server) handleHostSession(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	loc := hostZone(u)
+	start := sess.StartTime.In(loc)
+	edit := sessionForm{Name: sess.Name, Date: start.Format("2006-01-02"), Start: start.Format("15:04"),
+		Duration: strconv.Itoa(int(sess.EndTime.Sub(sess.StartTime) / time.Minute))}
+	return s.renderHostSession(w, r, http.StatusOK, u, sess, edit)
+}
+
+func (s *Server) renderHostSession(w http.ResponseWriter, r *http.Request, status int, u *vidivo.User, sess *vidivo.Session, edit sessionForm) error {
+	loc := hostZone(u)
 	v := hostSessionView{ID: sess.ID, Name: sess.Name, When: sessionWhen(sess, loc), Zone: loc.String(),
 		State: stateLabel(sess.State), Open: sess.State == vidivo.SessionScheduled,
-		Notice: hostSessionNotices[r.URL.Query().Get("done")]}
+		Notice: hostSessionNotices[r.URL.Query().Get("done")], Edit: edit}
+	v.Edit.Zone = loc.String()
 	manage := s.Sessions.CanManage(callerOf(u), sess)
 	for _, p := range sess.Participants {
-		row := participantRow{ID: p.ID, Name: p.DisplayName, Email: p.Email, Role: string(p.Role), Fee: p.Fee,
-			Guest: p.Role == vidivo.ParticipantGuest}
-		if manage {
-			row.EntryURL = s.Sessions.EntryURLOf(p)
-		}
-		switch {
-		case p.Fee == 0:
-		case p.Payment != nil && p.Payment.Status == vidivo.PaymentRefunded:
-			row.FeeState = "refunded"
-		case p.Paid():
-			row.FeeState = "paid"
-		default:
-			row.FeeState = "not paid yet"
-		}
-		v.Participants = append(v.Participants, row)
+		v.Participants = append(v.Participants, s.participantRow(p, manage))
 	}
-	s.render(w, r, http.StatusOK, "host-session", view{Title: sess.Name, User: u, Data: v})
+	s.render(w, r, status, "host-session", view{Title: sess.Name, User: u, Data: v})
+	return nil
+}
+
+// participantRow is p as the session's page shows it: the entry link
+// only to those who manage the session.
+func (s *Server) participantRow(p *vidivo.SessionParticipant, manage bool) participantRow {
+	row := participantRow{ID: p.ID, Name: p.DisplayName, Email: p.Email, Role: string(p.Role), Fee: p.Fee,
+		Guest: p.Role == vidivo.ParticipantGuest}
+	if manage {
+		row.EntryURL = s.Sessions.EntryURLOf(p)
+	}
+	switch {
+	case p.Fee == 0:
+	case p.Payment != nil && p.Payment.Status == vidivo.PaymentRefunded:
+		row.FeeState = "refunded"
+	case p.Paid():
+		row.FeeState = "paid"
+	default:
+		row.FeeState = "not paid yet"
+	}
+	return row
+}
+
+// handleHostSessionUpdate changes a scheduled session's name and times.
+func (s *Server) handleHostSessionUpdate(w http.ResponseWriter, r *http.Request) error {
+	u, ok, err := s.hostPOST(w, r)
+	if !ok {
+		return err
+	}
+	sess, err := s.Sessions.Get(r.Context(), callerOf(u), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	f := readSessionTimes(r)
+	start, end := f.times(hostZone(u))
+	if f.failed() {
+		f.Error = "The change needs a look."
+		return s.renderHostSession(w, r, http.StatusBadRequest, u, sess, f)
+	}
+	_, err = s.Sessions.Update(r.Context(), callerOf(u), sess.ID, vidivo.SessionUpdate{Name: &f.Name, StartTime: &start, EndTime: &end})
+	if code := vidivo.ErrorCode(err); code == vidivo.EVALIDATION || code == vidivo.ECONFLICT {
+		f.explain(err, nil)
+		return s.renderHostSession(w, r, statusOf(code), u, sess, f)
+	} else if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/sessions/"+sess.ID+"?done=saved", http.StatusSeeOther)
 	return nil
 }
 

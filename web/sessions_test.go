@@ -78,8 +78,29 @@ func TestHostSessionPages(t *testing.T) {
 		if _, _, err := s.Server.Sessions.Entry(ctx, before[strings.LastIndex(before, "/")+1:]); err != nil {
 			t.Errorf("Ana's link does not open the session: %v", err)
 		}
-		if p := b.get("/sessions"); !strings.Contains(p.Body, `id="session-`+id+`"`) || !strings.Contains(p.Body, "3 people") {
-			t.Errorf("the list does not show the session:\n%s", p.Body)
+		if p := b.get("/sessions"); !strings.Contains(p.Body, `id="session-`+id+`"`) || !strings.Contains(p.Body, "3 people") ||
+			!strings.Contains(p.Body, `<h3 class="day">`+wantStart.Format("Monday 2 January 2006")+`</h3>`) {
+			t.Errorf("the calendar does not show the session on its day:\n%s", p.Body)
+		}
+
+		// Move it a day later and make it shorter; a bad time changes nothing.
+		next := wantStart.AddDate(0, 0, 1)
+		if p := b.post("/sessions/"+id, url.Values{"session_name": {"Group practice II"}, "date": {next.Format("2006-01-02")},
+			"start": {"10:15"}, "duration_minutes": {"45"}}); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/sessions/"+id+"?done=saved" {
+			t.Fatalf("save = %d → %q:\n%s", p.Status, p.Header.Get("Location"), p.Body)
+		}
+		moved := time.Date(next.Year(), next.Month(), next.Day(), 10, 15, 0, 0, berlin)
+		if got, err := s.Server.Sessions.Get(ctx, jane, id); err != nil || got.Name != "Group practice II" || !got.StartTime.Equal(moved) ||
+			got.EndTime.Sub(got.StartTime) != 45*time.Minute || got.Sequence != sess.Sequence+1 {
+			t.Errorf("after the change: %+v (%v), want Group practice II at %s for 45 minutes, the next sequence", got, err, moved)
+		}
+		if p := b.post("/sessions/"+id, url.Values{"session_name": {"Group practice III"}, "date": {""}, "start": {"10:15"},
+			"duration_minutes": {"45"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "Start: enter a date and a time.") ||
+			!strings.Contains(p.Body, `value="Group practice III"`) {
+			t.Errorf("a bad change = %d:\n%s", p.Status, p.Body)
+		}
+		if got, _ := s.Server.Sessions.Get(ctx, jane, id); got.Name != "Group practice II" {
+			t.Errorf("a refused change renamed the session to %q", got.Name)
 		}
 
 		// A new link for Ana: the old one stops opening the session.

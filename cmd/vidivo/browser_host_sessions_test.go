@@ -46,6 +46,10 @@ func TestBrowserScheduleSession(t *testing.T) {
 	if st := textOf(t, tab, "#session-state"); st != "scheduled" {
 		t.Errorf("the session's state reads %q, want scheduled", st)
 	}
+	do(t, tab, "the calendar", chromedp.Navigate(s.base+"/sessions"),
+		chromedp.WaitVisible(label("link", "Group practice"), named("link", "Group practice")))
+	screenshots(t, tab, "sessions-calendar")
+
 	// Ana's link opens her entry page, with her fee to pay.
 	do(t, tab, "Ana's entry page", chromedp.Navigate(link),
 		chromedp.WaitVisible(label("button", "Pay $25.00"), named("button", "Pay $25.00")))
