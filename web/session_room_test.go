@@ -13,6 +13,7 @@ import (
 
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/api/apitest"
+	"github.com/vidivo/vidivo/sessions"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/token"
 	"github.com/vidivo/vidivo/web"
@@ -280,4 +281,115 @@ func claims(t *testing.T, s *roomSite, tok string) token.Signaling {
 		t.Fatalf("verify %q: %v", tok, err)
 	}
 	return c
+}
+
+// fakeRooms is the relay as the sessions service sees it: whether a
+// session's room is occupied, and the sockets it was asked to close.
+type fakeRooms struct {
+	occupied bool
+	removed  []string
+}
+
+func (f *fakeRooms) Remove(sessionID, participantID, reason string) bool {
+	f.removed = append(f.removed, participantID+" "+reason)
+	return true
+}
+
+func (f *fakeRooms) Occupied(context.Context, string) (bool, error) { return f.occupied, nil }
+
+// TestSessionRoomLobbyList: the hosts' waiting list shows a guest only
+// while their page keeps asking (a closed tab drops off after
+// sessions.LobbyFresh), POST leave takes them off at once, a host's remove
+// asks the relay to close the guest's socket; and the relay's PeerGone
+// ends the session once its end has passed with its room empty (both
+// engines).
+func TestSessionRoomLobbyList(t *testing.T) {
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			s := newRoomSite(t, engine)
+			relay := &fakeRooms{occupied: true}
+			s.Server.Sessions.Rooms = relay
+			_, sessionID, paths, ids := newRoomSession(t, s)
+			jane, ben := s.browser(t), s.browser(t)
+			s.Clock.Add(6 * time.Minute)
+			waiting := func() []string {
+				t.Helper()
+				var st roomState
+				if code := jane.roomCall("GET", paths["Jane"]+"/room", nil, &st); code != 200 {
+					t.Fatalf("the host's room = %d", code)
+				}
+				var names []string
+				for _, p := range st.Waiting {
+					names = append(names, p.DisplayName)
+				}
+				return names
+			}
+			var j roomJoin
+			if code := ben.roomCall("POST", paths["Ben"]+"/join", nil, &j); code != 200 || !j.Lobby {
+				t.Fatalf("Ben's join = %d %+v, want the lobby", code, j)
+			}
+			s.Clock.Add(sessions.LobbyFresh)
+			if got := waiting(); len(got) != 1 || got[0] != "Ben" {
+				t.Errorf("waiting %v after %v, want Ben", got, sessions.LobbyFresh)
+			}
+			s.Clock.Add(time.Second)
+			if got := waiting(); len(got) != 0 {
+				t.Errorf("waiting %v once Ben's page stopped asking, want nobody", got)
+			}
+			ben.roomCall("POST", paths["Ben"]+"/join", nil, &j)
+			if got := waiting(); len(got) != 1 {
+				t.Errorf("waiting %v once Ben asks again, want Ben", got)
+			}
+			if code := ben.roomCall("POST", paths["Ben"]+"/leave", nil, nil); code != 200 {
+				t.Errorf("leave = %d", code)
+			}
+			if got := waiting(); len(got) != 0 {
+				t.Errorf("waiting %v after Ben left, want nobody", got)
+			}
+
+			// Admitted, then removed: the relay is asked to close his socket.
+			jane.roomCall("POST", paths["Jane"]+"/admit", map[string]string{"participant_id": ids["Ben"]}, nil)
+			var hj roomJoin
+			if code := jane.roomCall("POST", paths["Jane"]+"/join", nil, &hj); code != 200 {
+				t.Fatalf("the host's join = %d", code)
+			}
+			ctx := context.Background()
+			if err := s.Rooms.AdmitSignal(ctx, claims(t, s, hj.SignalingToken)); err != nil {
+				t.Fatal(err)
+			}
+			if code := jane.roomCall("POST", paths["Jane"]+"/remove", map[string]string{"participant_id": ids["Ben"]}, nil); code != 200 {
+				t.Fatalf("remove = %d", code)
+			}
+			if len(relay.removed) != 1 || relay.removed[0] != ids["Ben"]+" removed from the session by a host" {
+				t.Errorf("sockets closed %q, want Ben's", relay.removed)
+			}
+
+			// PeerGone: not before the end, not while occupied; then it ends.
+			events := s.Rooms.Events(nil)
+			state := func() vidivo.SessionState {
+				sess, err := s.Server.Sessions.Store.Session(ctx, sessionID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return sess.State
+			}
+			relay.occupied = false
+			events.PeerGone(ctx, sessionID, ids["Jane"])
+			if st := state(); st != vidivo.SessionInProgress {
+				t.Errorf("before the end the session is %s, want in_progress", st)
+			}
+			s.Clock.Add(2 * time.Hour)
+			relay.occupied = true
+			events.PeerGone(ctx, sessionID, ids["Jane"])
+			if st := state(); st != vidivo.SessionInProgress {
+				t.Errorf("occupied after the end the session is %s, want in_progress", st)
+			}
+			relay.occupied = false
+			events.PeerGone(ctx, sessionID, ids["Jane"])
+			if st := state(); st != vidivo.SessionEnded {
+				t.Errorf("empty after the end the session is %s, want ended", st)
+			}
+		})
+	}
 }
