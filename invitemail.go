@@ -51,6 +51,8 @@ type InviteMailStore interface {
 	DueInviteMails(ctx context.Context, now time.Time, limit int) ([]*InviteMail, error)
 	// SupersedeInviteMails marks superseded every pending, unleased row
 	// with a later row for the same event (UID): only the latest goes.
+	// Then it marks skipped a cancellation of an event none of whose
+	// invitations was sent (or is being sent).
 	SupersedeInviteMails(ctx context.Context, now time.Time) (int, error)
 	// ClaimInviteMail leases row id until until and counts an attempt;
 	// false when it is no longer pending, is leased, not due, or

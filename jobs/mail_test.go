@@ -527,3 +527,55 @@ func TestMailDrainJob(t *testing.T) {
 		})
 	}
 }
+
+// TestInviteMailsQuickCancel: a session created and canceled before the
+// drain, and a participant added and removed, send nothing: nobody had
+// an invitation to cancel.
+func TestInviteMailsQuickCancel(t *testing.T) {
+	t.Parallel()
+	for _, engine := range sqldbtest.Engines() {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			r := newMailRig(t, sqldbtest.New(t, engine))
+			s := r.schedule(t)
+			if _, err := r.svc.Cancel(ctx, r.caller(), s.ID); err != nil {
+				t.Fatal(err)
+			}
+			kept := r.schedule(t)
+			r.drain(t)
+			r.take(t)
+			_, p, err := r.svc.AddParticipant(ctx, r.caller(), kept.ID, vidivo.ParticipantInput{DisplayName: "Kim",
+				Role: vidivo.ParticipantGuest, Email: "kim@example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.svc.RemoveParticipant(ctx, r.caller(), kept.ID, p.ID); err != nil {
+				t.Fatal(err)
+			}
+			r.drain(t)
+			if got := r.take(t); len(got) != 0 {
+				t.Fatalf("mails to %v", recipients(got))
+			}
+			for _, id := range []string{s.ID, kept.ID} {
+				rows, err := r.db.InviteMails(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, row := range rows {
+					want := vidivo.MailSent
+					switch {
+					case id == kept.ID && row.Email != "kim@example.com":
+					case row.Method == vidivo.InviteRequest:
+						want = vidivo.MailSuperseded
+					default:
+						want = vidivo.MailSkipped
+					}
+					if row.Status != want {
+						t.Fatalf("row %+v, want %s", row, want)
+					}
+				}
+			}
+		})
+	}
+}

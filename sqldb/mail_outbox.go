@@ -40,7 +40,11 @@ func (db *DB) InviteMails(ctx context.Context, sessionID string) ([]*vidivo.Invi
 	return out, nil
 }
 
-// SupersedeInviteMails implements vidivo.InviteMailStore.
+// SupersedeInviteMails implements vidivo.InviteMailStore. It runs in
+// two steps: earlier rows of an event give way to its latest, then a
+// cancellation of an event nobody was sent (no earlier row sent, nor one
+// being sent) is skipped: a participant added and removed, or a session
+// created and canceled, between two drains hears nothing.
 func (db *DB) SupersedeInviteMails(ctx context.Context, now time.Time) (int, error) {
 	q := db.d.rebind(`UPDATE mail_outbox SET status = 'superseded', done_at = ?, claimed_until = NULL
 		WHERE status = 'pending' AND ` + unleased + ` AND EXISTS (SELECT 1 FROM mail_outbox later
@@ -50,7 +54,16 @@ func (db *DB) SupersedeInviteMails(ctx context.Context, now time.Time) (int, err
 		return 0, fmt.Errorf("sqldb: supersede invite mails: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	return int(n), nil
+	q = db.d.rebind(`UPDATE mail_outbox SET status = 'skipped', error = 'no invitation of this event was sent', done_at = ?
+		WHERE status = 'pending' AND method = 'CANCEL' AND attempts = 0 AND ` + unleased + `
+			AND NOT EXISTS (SELECT 1 FROM mail_outbox earlier WHERE earlier.uid = mail_outbox.uid
+				AND earlier.id < mail_outbox.id AND earlier.status IN ('sent', 'pending'))`)
+	res, err = db.db.ExecContext(ctx, q, ts(now), ts(now))
+	if err != nil {
+		return 0, fmt.Errorf("sqldb: skip unneeded cancellations: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	return int(n + m), nil
 }
 
 // ClaimInviteMail implements vidivo.InviteMailStore. The update is the
