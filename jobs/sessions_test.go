@@ -20,7 +20,9 @@ type roomsOf map[string]bool
 
 func (roomsOf) Remove(string, string, string) bool { return false }
 
-func (r roomsOf) Occupied(_ context.Context, sessionID string) (bool, error) { return r[sessionID], nil }
+func (r roomsOf) Occupied(_ context.Context, sessionID string) (bool, error) {
+	return r[sessionID], nil
+}
 
 // TestSessionSweepJob runs River for real: the periodic sweep, run at
 // start, ends a session in progress whose end passed with nobody in its

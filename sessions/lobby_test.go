@@ -299,7 +299,7 @@ func TestEndIfOver(t *testing.T) {
 				t.Fatalf("EndIfOver at %s, occupied %v = %v, %v; want %v", at.Format(time.TimeOnly), occupied, ok, err, want)
 			}
 		}
-		end(start.Add(30*time.Minute), false, false)         // empty, before the end
+		end(start.Add(30*time.Minute), false, false)        // empty, before the end
 		end(start.Add(time.Hour-time.Second), false, false) // a second before
 		end(start.Add(2*time.Hour), true, false)            // after, but occupied
 		if got, _ := b.db.Session(ctx, s.ID); got.State != vidivo.SessionInProgress {

@@ -9,7 +9,9 @@ import (
 )
 
 // shortBeats makes heartbeats and their expiry quick enough for a test.
-func shortBeats(c *Config) { c.HeartbeatInterval, c.PresenceTTL = 100*time.Millisecond, 300*time.Millisecond }
+func shortBeats(c *Config) {
+	c.HeartbeatInterval, c.PresenceTTL = 100*time.Millisecond, 300*time.Millisecond
+}
 
 // occupied asks h whether call's room is occupied.
 func occupied(t *testing.T, h *Hub, call string) bool {

@@ -109,4 +109,3 @@ func (db *DB) SessionsPastEnd(ctx context.Context, at time.Time, limit int) ([]s
 	}
 	return ids, rows.Err()
 }
-
