@@ -3,9 +3,13 @@
 // URL, pays their fee (captured at once) before joining, and gets a
 // signaling token for the session's room. Canceling refunds every fee.
 //
-// The page at {PublicURL}/s/{token} and the room itself (lobby, presence)
-// use this package's Go API: Entry, Pay, Join, Invite, CheckJoin,
-// Participant and MarkState.
+// The page at {PublicURL}/s/{token} and the room use this package's Go
+// API: Entry, Pay, Join and Invite; the lobby (Arrive, Admit, Remove,
+// SetAdmitOnArrival, Lobby), kept in the database so every instance of a
+// fleet sees it; AdmitSignal before a socket opens; and the end of a
+// session whose room is empty past its end (EndIfOver, and the job
+// queue's sweep, EndOverSessions). Invite mails are written by the
+// database in each change's transaction and rendered by InviteMail.
 package sessions
 
 import (
