@@ -41,6 +41,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -60,6 +61,20 @@ type config struct {
 	FPS            int           `json:"fps"`
 	ConnectTimeout time.Duration `json:"-"`
 	JSON           bool          `json:"-"`
+	CPUProfile     string        `json:"-"`
+	// ServiceCPUs pins the started service to these CPUs (taskset -c),
+	// so a bigger machine can measure a 2-core instance with the
+	// generator on the other CPUs (run it under taskset too).
+	ServiceCPUs string `json:"service_cpus,omitempty"`
+}
+
+// serviceCPUs is how many CPUs the service may use: -service-cpus', or
+// the machine's.
+func (c config) serviceCPUs() int {
+	if n := cpuCount(c.ServiceCPUs); n > 0 {
+		return n
+	}
+	return runtime.NumCPU()
 }
 
 func main() {
@@ -74,12 +89,24 @@ func main() {
 	flag.IntVar(&c.FPS, "fps", 30, "frames a second of each stream")
 	flag.DurationVar(&c.ConnectTimeout, "connect-timeout", 2*time.Minute, "how long a step may take until every stream receives")
 	flag.BoolVar(&c.JSON, "json", false, "print the result as JSON instead of a markdown table")
+	flag.StringVar(&c.ServiceCPUs, "service-cpus", "", `pin the started service to these CPUs ("0,1", "0-1"; taskset -c), e.g. a 2-core instance on a bigger machine`)
+	flag.StringVar(&c.CPUProfile, "cpuprofile", "", "write the generator's CPU profile here (is it the bottleneck, and where)")
 	flag.Parse()
 	if c.People < 2 || c.People > 6 || c.Max < 1 || c.Seconds < 1 || c.Kbps < 1 || c.FPS < 1 || c.FPS > 120 {
 		log.Fatal("need -people 2..6, -max ≥ 1, -seconds ≥ 1, -kbps ≥ 1, -fps 1..120")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if c.CPUProfile != "" {
+		f, err := os.Create(c.CPUProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := run(ctx, c)
 	if res != nil {
 		if c.JSON {
@@ -91,6 +118,7 @@ func main() {
 		}
 	}
 	if err != nil {
+		pprof.StopCPUProfile() // log.Fatal skips the deferred stop
 		log.Fatal(err)
 	}
 }
@@ -116,7 +144,7 @@ func run(ctx context.Context, c config) (*result, error) {
 	var err error
 	if c.URL != "" {
 		b.svc = &service{base: c.URL, pid: c.PID}
-	} else if b.svc, err = startService(c.Vidivo); err != nil {
+	} else if b.svc, err = startService(c.Vidivo, c.ServiceCPUs); err != nil {
 		return nil, err
 	}
 	defer b.svc.stop()
@@ -323,7 +351,11 @@ func (b *bench) measure(ctx context.Context, st *step) {
 	st.GeneratorUDPDrops = s1.genDrops - s0.genDrops
 	st.Load1 = loadAverage()
 	st.GeneratorBehind = st.SentFPS < 0.97*float64(b.c.FPS) || st.GeneratorUDPDrops > 0
-	st.MachineBusy = st.ServiceCores+st.GeneratorCores > 0.9*float64(runtime.NumCPU())
+	if b.c.ServiceCPUs == "" { // one machine, shared
+		st.MachineBusy = st.ServiceCores+st.GeneratorCores > 0.9*float64(runtime.NumCPU())
+	} else { // the service on its CPUs, the generator on the rest
+		st.MachineBusy = st.ServiceCores > 0.9*float64(b.c.serviceCPUs()) || st.GeneratorCores > 0.9*float64(runtime.NumCPU())
+	}
 }
 
 // percentiles returns the 50th and 99th percentile and the maximum, in

@@ -52,8 +52,16 @@ type result struct {
 	Relayed int `json:"sessions_relayed"`
 	// NonRelay counts connections that did not select a relay-to-relay
 	// candidate pair (should be 0: ICE is relay-only).
-	NonRelay int64  `json:"connections_not_relayed"`
-	Verdict  string `json:"verdict"`
+	NonRelay int64 `json:"connections_not_relayed"`
+	// ServicePerSession and GeneratorPerSession are the CPU (cores) each
+	// session adds, a least-squares line through the measured steps;
+	// Projected is where the service's line meets all the machine's
+	// CPUs — the sessions it would relay with the machine to itself, if
+	// its cost stayed linear (an extrapolation, not a measurement).
+	ServicePerSession   float64 `json:"service_cores_per_session"`
+	GeneratorPerSession float64 `json:"generator_cores_per_session"`
+	Projected           float64 `json:"projected_sessions_service_alone"`
+	Verdict             string  `json:"verdict"`
 }
 
 func newResult(c config) *result {
@@ -73,6 +81,7 @@ func (r *result) finish() {
 		r.Verdict = "no step ran"
 		return
 	}
+	r.fit()
 	last := r.Steps[len(r.Steps)-1]
 	switch {
 	case last.Failed != "":
@@ -86,9 +95,53 @@ func (r *result) finish() {
 	if r.NonRelay > 0 {
 		r.Verdict += fmt.Sprintf("; %d connections did not go relay to relay", r.NonRelay)
 	}
+	if r.Projected > 0 {
+		r.Verdict += fmt.Sprintf("; each session costs the service %.3f cores and the generator %.3f: with all %d of its CPUs to itself and a linear cost the service would use them up at about %.0f sessions (extrapolated, not measured)",
+			r.ServicePerSession, r.GeneratorPerSession, r.Config.serviceCPUs(), r.Projected)
+	}
 	if last.GeneratorBehind || last.MachineBusy {
 		r.Verdict += "; the load generator or the machine was the bottleneck at the last step (see the notes), so this is a lower bound for the service"
 	}
+}
+
+// fit draws least-squares lines of the service's and the generator's CPU
+// against sessions, through the steps that measured.
+func (r *result) fit() {
+	var xs, svc, gen []float64
+	for _, s := range r.Steps {
+		if s.Failed == "" && s.Seconds > 0 {
+			xs = append(xs, float64(s.Sessions))
+			svc = append(svc, s.ServiceCores)
+			gen = append(gen, s.GeneratorCores)
+		}
+	}
+	if len(xs) < 2 {
+		return
+	}
+	a, b := line(xs, svc)
+	r.ServicePerSession = a
+	r.GeneratorPerSession, _ = line(xs, gen)
+	if a > 0 {
+		r.Projected = (float64(r.Config.serviceCPUs()) - b) / a
+	}
+}
+
+// line returns the slope and intercept of the least-squares line.
+func line(xs, ys []float64) (slope, intercept float64) {
+	n := float64(len(xs))
+	var sx, sy, sxx, sxy float64
+	for i := range xs {
+		sx += xs[i]
+		sy += ys[i]
+		sxx += xs[i] * xs[i]
+		sxy += xs[i] * ys[i]
+	}
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return 0, sy / n
+	}
+	slope = (n*sxy - sx*sy) / d
+	return slope, (sy - slope*sx) / n
 }
 
 func (s step) summary() string {

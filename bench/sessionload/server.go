@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,12 +26,33 @@ type service struct {
 	host string // the bench host's access token
 }
 
+// cpuCount counts the CPUs of a taskset list ("0,1", "0-3,6"); 0 if
+// empty or malformed.
+func cpuCount(list string) int {
+	n := 0
+	for _, part := range strings.Split(list, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return 0
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return 0
+			}
+		}
+		n += b - a + 1
+	}
+	return n
+}
+
 // startService runs `vidivo serve` as bench/sessions does: SQLite in a
 // temporary directory, sandbox payments, relay-only ICE through the
 // embedded TURN server on loopback (loopback peers allowed), and no TURN
 // allocation quota, since a participant of a mesh holds one allocation
 // per other participant.
-func startService(bin string) (*service, error) {
+func startService(bin, cpus string) (*service, error) {
 	dir, err := os.MkdirTemp("", "vidivo-bench-sessionload")
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
@@ -43,6 +65,9 @@ func startService(bin string) (*service, error) {
 	ln.Close()
 	base := "http://" + addr
 	cmd := exec.Command(bin, "serve", "--turn-addr", "127.0.0.1:0")
+	if cpus != "" { // taskset execs the service: the same process id
+		cmd = exec.Command("taskset", "-c", cpus, bin, "serve", "--turn-addr", "127.0.0.1:0")
+	}
 	cmd.Env = append(os.Environ(), "VIDIVO_ADDR="+addr, "VIDIVO_PUBLIC_URL="+base, "VIDIVO_DATA_DIR="+dir,
 		"VIDIVO_METRICS_ADDR=off", "VIDIVO_PAYMENTS=sandbox", "VIDIVO_AUTH_RATE_LIMIT=0", "VIDIVO_LOG_LEVEL=warn",
 		"VIDIVO_ICE_POLICY=relay", "VIDIVO_TURN_ALLOW_PEERS=127.0.0.0/8", "VIDIVO_TURN_USER_QUOTA=0",
