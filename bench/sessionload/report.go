@@ -54,7 +54,7 @@ type result struct {
 	// candidate pair (should be 0: ICE is relay-only).
 	NonRelay int64 `json:"connections_not_relayed"`
 	// ServicePerSession and GeneratorPerSession are the CPU (cores) each
-	// session adds, a least-squares line through the measured steps;
+	// session adds, a least-squares line through the clean steps;
 	// Projected is where the service's line meets all the machine's
 	// CPUs — the sessions it would relay with the machine to itself, if
 	// its cost stayed linear (an extrapolation, not a measurement).
@@ -105,15 +105,22 @@ func (r *result) finish() {
 }
 
 // fit draws least-squares lines of the service's and the generator's CPU
-// against sessions, through the steps that measured.
+// against sessions, through the clean steps (measured, no drops, neither
+// the generator behind nor the CPUs saturated: saturation flattens the
+// line), or all measured steps when fewer than two are clean.
 func (r *result) fit() {
-	var xs, svc, gen []float64
+	var xs, svc, gen, allX, allSvc, allGen []float64
 	for _, s := range r.Steps {
-		if s.Failed == "" && s.Seconds > 0 {
-			xs = append(xs, float64(s.Sessions))
-			svc = append(svc, s.ServiceCores)
-			gen = append(gen, s.GeneratorCores)
+		if s.Failed != "" || s.Seconds == 0 {
+			continue
 		}
+		allX, allSvc, allGen = append(allX, float64(s.Sessions)), append(allSvc, s.ServiceCores), append(allGen, s.GeneratorCores)
+		if !s.Dropped && !s.GeneratorBehind && !s.MachineBusy {
+			xs, svc, gen = append(xs, float64(s.Sessions)), append(svc, s.ServiceCores), append(gen, s.GeneratorCores)
+		}
+	}
+	if len(xs) < 2 {
+		xs, svc, gen = allX, allSvc, allGen
 	}
 	if len(xs) < 2 {
 		return
