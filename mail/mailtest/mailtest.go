@@ -43,6 +43,7 @@ type Server struct {
 	reject map[string]*smtp.SMTPError
 	delay  time.Duration
 	srv    *smtp.Server
+	down   bool
 }
 
 // Start starts a server on a free loopback port, stopped at the test's
@@ -75,36 +76,47 @@ func (s *Server) listen(tb testing.TB, addr string) {
 	s.mu.Lock()
 	s.Addr, s.srv = l.Addr().String(), srv
 	s.mu.Unlock()
-	go srv.Serve(l)
-	tb.Cleanup(s.Stop)
+	go srv.Serve(gate{l, s})
+	tb.Cleanup(func() { srv.Close() })
 }
 
-// Stop closes the server: new connections are refused.
+// gate is the server's listener: while the server is stopped it drops
+// every connection as it comes. The port stays the server's meanwhile,
+// so no other test's server can take it and receive its mail.
+type gate struct {
+	net.Listener
+	s *Server
+}
+
+func (g gate) Accept() (net.Conn, error) {
+	for {
+		c, err := g.Listener.Accept()
+		if err != nil || !g.s.stopped() {
+			return c, err
+		}
+		c.Close()
+	}
+}
+
+func (s *Server) stopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down
+}
+
+// Stop takes the server down: each new connection is closed before the
+// greeting, as if nothing listened, until Restart.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
-	s.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
+	defer s.mu.Unlock()
+	s.down = true
 }
 
-// Restart listens again on the same address after Stop.
+// Restart brings the server back after Stop, on the same address.
 func (s *Server) Restart(tb testing.TB) {
-	tb.Helper()
-	var err error
-	for range 50 { // the port may linger a moment after Close
-		l, lerr := net.Listen("tcp", s.Addr)
-		if lerr == nil {
-			l.Close()
-			s.listen(tb, s.Addr)
-			return
-		}
-		err = lerr
-		time.Sleep(20 * time.Millisecond)
-	}
-	tb.Fatalf("mailtest: listen again on %s: %v", s.Addr, err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = false
 }
 
 // URL is the server's VIDIVO_SMTP_URL in plain text.
