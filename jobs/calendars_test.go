@@ -13,7 +13,6 @@ import (
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/calendars"
 	"github.com/vidivo/vidivo/jobs"
-	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/sqldb/storetest"
 	"github.com/vidivo/vidivo/webhook"
@@ -45,11 +44,7 @@ func TestCalendarRefreshJob(t *testing.T) {
 			t.Cleanup(feed.Close)
 
 			url := sqldbtest.URL(t, engine)
-			pool, _, err := sqldb.OpenJobPool(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { pool.Close() })
+			pool := jobPool(t, url)
 			db := sqldbtest.Open(t, url, nil)
 			guard := webhook.Guard{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 			sealer, err := calendars.NewSealer([]byte("jobs test calendar key"))
@@ -84,23 +79,7 @@ func TestCalendarRefreshJob(t *testing.T) {
 			events.Store(2)
 			ahead.Store(true)
 
-			runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calendars: svc})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := runner.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			runCtx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			if err := runner.Start(runCtx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				runner.Stop(stopCtx)
-			})
+			startRunner(t, jobs.Config{Engine: engine, Pool: pool, Calendars: svc})
 			deadline := time.Now().Add(30 * time.Second)
 			for busy() != 2 {
 				if time.Now().After(deadline) {

@@ -27,11 +27,7 @@ func TestWorkersRunCallJobs(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			url := sqldbtest.URL(t, engine)
-			pool, _, err := sqldb.OpenJobPool(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { pool.Close() })
+			pool := jobPool(t, url)
 			enqueuer, err := jobs.NewEnqueuer(ctx, engine, pool)
 			if err != nil {
 				t.Fatal(err)
@@ -40,13 +36,7 @@ func TestWorkersRunCallJobs(t *testing.T) {
 			clk := testclock.New(time.Now().UTC())
 			db.Now = clk.Now
 			svc := &calls.Service{Store: db, Gateway: &sandbox.Gateway{Store: db}, Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
-			runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Calls: svc})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := runner.Migrate(ctx); err != nil { // after the enqueuer's: twice is fine
-				t.Fatal(err)
-			}
+			runner := newRunner(t, jobs.Config{Engine: engine, Pool: pool, Calls: svc}) // migrated after the enqueuer: twice is fine
 
 			host := storetest.MustCreateUser(t, db, "janecoach", vidivo.RoleHost)
 			link := storetest.MustCreateLink(t, db, host.ID, nil)
@@ -65,16 +55,7 @@ func TestWorkersRunCallJobs(t *testing.T) {
 			if err := enqueueNow(ctx, db, runner, c.ID); err != nil {
 				t.Fatal(err)
 			}
-			startCtx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			if err := runner.Start(startCtx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				runner.Stop(stopCtx)
-			})
+			run(t, runner)
 			// The worker marks the call missed, then releases its hold.
 			deadline := time.Now().Add(20 * time.Second)
 			for {

@@ -490,33 +490,12 @@ func TestMailDrainJob(t *testing.T) {
 	for _, engine := range sqldbtest.Engines() {
 		t.Run(engine, func(t *testing.T) {
 			t.Parallel()
-			ctx := context.Background()
 			url := sqldbtest.URL(t, engine)
-			pool, _, err := sqldb.OpenJobPool(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { pool.Close() })
+			pool := jobPool(t, url)
 			r := newMailRig(t, sqldbtest.Open(t, url, nil))
 			r.schedule(t)
 			r.outbox.Now = nil // River runs on the wall clock
-			runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Mail: r.outbox})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := runner.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			startCtx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			if err := runner.Start(startCtx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				runner.Stop(stopCtx)
-			})
+			startRunner(t, jobs.Config{Engine: engine, Pool: pool, Mail: r.outbox})
 			deadline := time.Now().Add(30 * time.Second)
 			for len(r.srv.Received()) < 3 {
 				if time.Now().After(deadline) {

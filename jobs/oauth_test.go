@@ -9,7 +9,6 @@ import (
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/jobs"
 	"github.com/vidivo/vidivo/oauth"
-	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/sqldb/storetest"
 )
@@ -24,11 +23,7 @@ func TestOAuthSweepJob(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			url := sqldbtest.URL(t, engine)
-			pool, _, err := sqldb.OpenJobPool(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { pool.Close() })
+			pool := jobPool(t, url)
 			db := sqldbtest.Open(t, url, nil)
 			user := storetest.MustCreateUser(t, db, "appuser", vidivo.RoleHost)
 			app := &oauth.App{UserID: user.ID, Name: "App", ClientType: oauth.Public,
@@ -44,23 +39,7 @@ func TestOAuthSweepJob(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, OAuth: &oauth.Service{Store: db}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := runner.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			startCtx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			if err := runner.Start(startCtx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				runner.Stop(stopCtx)
-			})
+			startRunner(t, jobs.Config{Engine: engine, Pool: pool, OAuth: &oauth.Service{Store: db}})
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				_, err := db.CodeByHash(ctx, oauth.Hash("old"))

@@ -10,7 +10,6 @@ import (
 	"github.com/vidivo/vidivo"
 	"github.com/vidivo/vidivo/jobs"
 	"github.com/vidivo/vidivo/sessions"
-	"github.com/vidivo/vidivo/sqldb"
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
 	"github.com/vidivo/vidivo/sqldb/storetest"
 )
@@ -35,11 +34,7 @@ func TestSessionSweepJob(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			url := sqldbtest.URL(t, engine)
-			pool, _, err := sqldb.OpenJobPool(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { pool.Close() })
+			pool := jobPool(t, url)
 			db := sqldbtest.Open(t, url, nil)
 			host := storetest.MustCreateUser(t, db, "sessionhost", vidivo.RoleHost)
 			now := time.Now().UTC().Truncate(time.Second)
@@ -60,23 +55,7 @@ func TestSessionSweepJob(t *testing.T) {
 			running := inProgress(now.Add(-time.Hour), now.Add(time.Hour))
 			svc := &sessions.Service{Store: db, Rooms: roomsOf{busy: true}}
 
-			runner, err := jobs.New(jobs.Config{Engine: engine, Pool: pool, Sessions: svc})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := runner.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			startCtx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			if err := runner.Start(startCtx); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				runner.Stop(stopCtx)
-			})
+			startRunner(t, jobs.Config{Engine: engine, Pool: pool, Sessions: svc})
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				s, err := db.Session(ctx, over)
