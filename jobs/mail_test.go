@@ -25,6 +25,24 @@ var mailStart = time.Date(2026, 12, 8, 15, 0, 0, 0, time.UTC)
 
 // mailRig is the sessions service on a real store, the outbox's sender
 // pointed at a real SMTP server on loopback, and one clock for all.
+// wantEvery fails the test unless every mail row of the session is ok,
+// and returns the rows.
+func (r *mailRig) wantEvery(t *testing.T, sessionID, what string, ok func(*vidivo.InviteMail) bool) []*vidivo.InviteMail {
+	t.Helper()
+	rows, err := r.db.InviteMails(context.Background(), sessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		if !ok(row) {
+			t.Fatalf("row %+v, want every row %s", row, what)
+		}
+	}
+	return rows
+}
+
+func sentOnce(row *vidivo.InviteMail) bool { return row.Status == vidivo.MailSent && row.Attempts == 1 }
+
 type mailRig struct {
 	db     *sqldb.DB
 	svc    *sessions.Service
@@ -246,15 +264,7 @@ func TestInviteMails(t *testing.T) {
 					t.Fatalf("cancellation to %s:\n%s", email, m.ics)
 				}
 			}
-			rows, err := r.db.InviteMails(ctx, s.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, row := range rows {
-				if row.Status != vidivo.MailSent || row.Attempts != 1 {
-					t.Fatalf("row %+v, want every row sent at the first attempt", row)
-				}
-			}
+			r.wantEvery(t, s.ID, "sent at the first attempt", sentOnce)
 		})
 	}
 }
@@ -304,15 +314,9 @@ func TestInviteMailsOutage(t *testing.T) {
 			s := r.schedule(t)
 			r.srv.Stop()
 			r.drain(t)
-			rows, err := r.db.InviteMails(ctx, s.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, row := range rows {
-				if row.Status != vidivo.MailPending || row.Attempts != 1 || row.Error == "" {
-					t.Fatalf("after a failed attempt: %+v", row)
-				}
-			}
+			r.wantEvery(t, s.ID, "pending after one failed attempt", func(row *vidivo.InviteMail) bool {
+				return row.Status == vidivo.MailPending && row.Attempts == 1 && row.Error != ""
+			})
 			// Two changes while it is down: only the second's invitation goes.
 			for _, name := range []string{"Group practice (moved)", "Group practice II"} {
 				if _, err := r.svc.Update(ctx, r.caller(), s.ID, vidivo.SessionUpdate{Name: &name}); err != nil {
@@ -336,7 +340,7 @@ func TestInviteMailsOutage(t *testing.T) {
 			if got := r.take(t); len(got) != 0 {
 				t.Fatalf("sent again: %v", recipients(got))
 			}
-			rows, _ = r.db.InviteMails(ctx, s.ID)
+			rows, _ := r.db.InviteMails(ctx, s.ID)
 			count := map[string]int{}
 			for _, row := range rows {
 				count[row.Status]++
@@ -445,12 +449,7 @@ func TestInviteMailsTwoDrains(t *testing.T) {
 				}
 			}
 			for _, id := range ids {
-				rows, _ := r.db.InviteMails(context.Background(), id)
-				for _, row := range rows {
-					if row.Status != vidivo.MailSent || row.Attempts != 1 {
-						t.Fatalf("row %+v", row)
-					}
-				}
+				r.wantEvery(t, id, "sent at the first attempt", sentOnce)
 			}
 		})
 	}
@@ -467,14 +466,8 @@ func TestInviteMailsNoServer(t *testing.T) {
 			r.outbox.Sender = nil
 			s := r.schedule(t)
 			r.drain(t)
-			rows, err := r.db.InviteMails(context.Background(), s.ID)
-			if err != nil || len(rows) != 3 {
-				t.Fatalf("rows %v, %v", rows, err)
-			}
-			for _, row := range rows {
-				if row.Status != vidivo.MailSkipped {
-					t.Fatalf("row %+v", row)
-				}
+			if rows := r.wantEvery(t, s.ID, "skipped", func(row *vidivo.InviteMail) bool { return row.Status == vidivo.MailSkipped }); len(rows) != 3 {
+				t.Fatalf("%d rows, want 3", len(rows))
 			}
 			if n := len(r.srv.Received()); n != 0 {
 				t.Fatalf("%d mails", n)
