@@ -2,18 +2,17 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vidivo/vidivo/bench/internal/api"
 )
 
 // service is the vidivo instance under test: one this command started,
@@ -184,40 +183,6 @@ func (s *service) wsURL(g grant) string {
 	return "ws" + strings.TrimPrefix(s.base, "http") + "/signal/ws?call=" + url.QueryEscape(g.SessionID) + "&token=" + url.QueryEscape(g.SignalingToken)
 }
 
-var httpClient = &http.Client{Timeout: 30 * time.Second}
-
 func (s *service) call(method, path, tok string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, s.base+path, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s = %d: %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-	}
-	return nil
+	return api.Call(s.base, method, path, tok, body, out)
 }

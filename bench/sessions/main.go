@@ -17,13 +17,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"sort"
@@ -33,6 +31,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/vidivo/vidivo/bench/internal/api"
 	"github.com/vidivo/vidivo/headless"
 )
 
@@ -149,11 +148,11 @@ func schedule(base string, people int) ([]string, error) {
 	var signup struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := call(base, "POST", "/v1/auth/signup", "", map[string]string{"email": "bench@example.com",
+	if err := api.Call(base, "POST", "/v1/auth/signup", "", map[string]string{"email": "bench@example.com",
 		"password": "correct horse battery", "username": "benchhost", "display_name": "Bench Host", "role": "host"}, &signup); err != nil {
 		return nil, err
 	}
-	if err := call(base, "POST", "/v1/users/me/payouts/onboarding", signup.AccessToken, nil, nil); err != nil {
+	if err := api.Call(base, "POST", "/v1/users/me/payouts/onboarding", signup.AccessToken, nil, nil); err != nil {
 		return nil, err
 	}
 	var ps []map[string]any
@@ -168,7 +167,7 @@ func schedule(base string, people int) ([]string, error) {
 			} `json:"participants"`
 		} `json:"resource"`
 	}
-	if err := call(base, "POST", "/v1/sessions", signup.AccessToken, map[string]any{"session_name": "Bench",
+	if err := api.Call(base, "POST", "/v1/sessions", signup.AccessToken, map[string]any{"session_name": "Bench",
 		"start_time": start.Format(time.RFC3339), "end_time": start.Add(time.Hour).Format(time.RFC3339), "participants": ps}, &sess); err != nil {
 		return nil, err
 	}
@@ -177,31 +176,6 @@ func schedule(base string, people int) ([]string, error) {
 		urls = append(urls, p.EntryURL)
 	}
 	return urls, nil
-}
-
-func call(base, method, path, tok string, body, out any) error {
-	raw, _ := json.Marshal(body)
-	req, err := http.NewRequest(method, base+path, bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s = %d: %s", method, path, resp.StatusCode, b)
-	}
-	if out != nil {
-		return json.Unmarshal(b, out)
-	}
-	return nil
 }
 
 // framesJS answers each remote tile's peer id and the frames its video
