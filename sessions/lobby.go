@@ -259,7 +259,10 @@ func (s *Service) AdmitSignal(ctx context.Context, tok token.Signaling) error {
 		if err != nil {
 			return err
 		}
-		if e := l.Entries[p.ID]; e == nil || e.AdmittedAt == nil {
+		switch e := l.Entries[p.ID]; {
+		case e != nil && e.AdmittedAt == nil && e.RemovedAt != nil:
+			return vidivo.Errorf(vidivo.EFORBIDDEN, "%s", removedReason)
+		case e == nil || e.AdmittedAt == nil:
 			return vidivo.Errorf(vidivo.ECONFLICT, "waiting in the lobby for a host to admit you")
 		}
 	}

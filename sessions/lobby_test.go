@@ -273,7 +273,10 @@ func TestAdmitSignal(t *testing.T) {
 		if err := b.svc.Remove(ctx, s, host, ana.ID); err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, admit(newer), vidivo.ECONFLICT)
+		// Refused as removed, which the page tells its guest.
+		if err := admit(newer); vidivo.ErrorCode(err) != vidivo.EFORBIDDEN || vidivo.ErrorMessage(err) != "removed from the session by a host" {
+			t.Fatalf("a removed guest's socket: %v, want forbidden as removed", err)
+		}
 	})
 }
 

@@ -67,7 +67,9 @@ type Config struct {
 	Expected func(callID string) int
 	// Admit, if set, is asked before the upgrade whether the token's
 	// participant may connect now (e.g. the call exists and has not
-	// ended). Its *vidivo.Error codes are rendered as HTTP errors.
+	// ended). Its *vidivo.Error codes are rendered as HTTP errors. It is
+	// asked again once the socket is in its room, and a refusal then
+	// closes the socket (1008 with the error's message).
 	Admit func(ctx context.Context, s token.Signaling) error
 
 	// MaxParticipants caps a room (default 8).
@@ -251,6 +253,14 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code, reason := closeStatus(err)
 		ws.Close(code, reason)
 		return
+	}
+	if h.cfg.Admit != nil {
+		// Asked again now that the socket is in its room: a change between
+		// the first answer and here (a host removed the participant, whose
+		// Remove found no socket to close yet) would otherwise let it in.
+		if err := h.cfg.Admit(r.Context(), claims); err != nil {
+			c.kick(err)
+		}
 	}
 	go c.serve()
 }

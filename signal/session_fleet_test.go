@@ -2,10 +2,14 @@ package signaling
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/token"
 )
 
 // shortBeats makes heartbeats and their expiry quick enough for a test.
@@ -130,4 +134,33 @@ func TestOccupiedInstanceDied(t *testing.T) {
 			waitFor(t, "the guest to expire", func() bool { return !occupied(t, withRoom.hub, call) })
 		})
 	}
+}
+
+// TestAdmitAskedAgainInTheRoom: Admit is asked again once the socket is
+// in its room, so a refusal that comes between the handshake's answer and
+// the registration (a host removed the participant, and Remove found no
+// socket to close) closes the socket with 1008 and the reason; the others
+// see the participant join and leave.
+func TestAdmitAskedAgainInTheRoom(t *testing.T) {
+	t.Parallel()
+	var asked atomic.Int32
+	b := setup(t, func(c *Config) {
+		c.Admit = func(_ context.Context, s token.Signaling) error {
+			if s.Participant == "guest" && asked.Add(1) > 1 {
+				return vidivo.Errorf(vidivo.EFORBIDDEN, "removed from the session by a host")
+			}
+			return nil
+		}
+	})
+	call := newCall()
+	host := b.connect(t, call, "host", "host")
+	guest := b.connect(t, call, "guest", "guest")
+	if code, reason := guest.closed(t); code != ClosePolicy || reason != "removed from the session by a host" {
+		t.Errorf("the guest's socket closed with %d %q, want 1008 and the removal", code, reason)
+	}
+	if n := asked.Load(); n != 2 {
+		t.Errorf("Admit was asked %d times for the guest, want 2 (the handshake, then in the room)", n)
+	}
+	host.expect(t, TypePeerJoined, "guest")
+	host.expect(t, TypePeerLeft, "guest")
 }

@@ -229,8 +229,8 @@ func TestSessionRoom(t *testing.T) {
 			if code := jane.roomCall("POST", paths["Jane"]+"/remove", map[string]string{"participant_id": ids["Ben"]}, nil); code != 200 {
 				t.Errorf("removing Ben = %d", code)
 			}
-			if err := s.Rooms.AdmitSignal(ctx, claims(t, s, benToken)); vidivo.ErrorCode(err) != vidivo.ECONFLICT {
-				t.Errorf("the relay's answer to a removed guest = %v, want conflict", err)
+			if err := s.Rooms.AdmitSignal(ctx, claims(t, s, benToken)); vidivo.ErrorCode(err) != vidivo.EFORBIDDEN {
+				t.Errorf("the relay's answer to a removed guest = %v, want forbidden", err)
 			}
 			if code := jane.roomCall("POST", paths["Jane"]+"/admit-on-arrival", map[string]bool{"on": true}, &st); code != 200 || !st.AdmitOnArrival {
 				t.Errorf("admit on arrival = %d %+v", code, st)

@@ -98,7 +98,7 @@ func TestFleetSessionLobby(t *testing.T) {
 	if err == nil {
 		ws.CloseNow()
 		t.Error("the removed guest's socket was admitted again")
-	} else if resp == nil || resp.StatusCode != http.StatusConflict && resp.StatusCode != http.StatusUnauthorized {
+	} else if resp == nil || resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("dialing as the removed guest: %v, want refused", err)
 	}
 }
