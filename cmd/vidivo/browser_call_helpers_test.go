@@ -150,36 +150,42 @@ const statsJS = `async function () {
   return out;
 }`
 
-// mediaStats reads the page's WebRTC statistics. It finds the page's
-// RTCPeerConnections as DevTools' queryObjects does, by their prototype on
-// the heap, so the page needs no hook for tests and keeps its connection
-// to itself.
+// mediaStats reads the page's WebRTC statistics (statsJS).
 func mediaStats(ctx context.Context, tg *chromedp.Target) (media, error) {
+	return onPeerConnections[media](ctx, tg, statsJS)
+}
+
+// onPeerConnections calls fn (JavaScript) on the array of the page's
+// RTCPeerConnections and decodes what it returns into T. It finds the
+// connections as DevTools' queryObjects does, by their prototype on the
+// heap, so the page needs no hook for tests and keeps its connections to
+// itself.
+func onPeerConnections[T any](ctx context.Context, tg *chromedp.Target, fn string) (T, error) {
 	const group = "vidivo-test-stats"
+	var out T
 	defer cdp.Call(ctx, tg, runtime.ReleaseObjectGroup, runtime.ReleaseObjectGroupParams{ObjectGroup: group})
 	proto, err := cdp.Call(ctx, tg, runtime.Evaluate, runtime.EvaluateParams{Expression: "RTCPeerConnection.prototype", ObjectGroup: group})
 	if err != nil {
-		return media{}, err
+		return out, err
 	}
 	if proto.ExceptionDetails != nil {
-		return media{}, &chromedp.ExceptionError{ExceptionDetails: proto.ExceptionDetails}
+		return out, &chromedp.ExceptionError{ExceptionDetails: proto.ExceptionDetails}
 	}
 	objs, err := cdp.Call(ctx, tg, runtime.QueryObjects, runtime.QueryObjectsParams{PrototypeObjectID: proto.Result.ObjectID, ObjectGroup: group})
 	if err != nil {
-		return media{}, err
+		return out, err
 	}
 	yes := true
-	res, err := cdp.Call(ctx, tg, runtime.CallFunctionOn, runtime.CallFunctionOnParams{FunctionDeclaration: statsJS,
+	res, err := cdp.Call(ctx, tg, runtime.CallFunctionOn, runtime.CallFunctionOnParams{FunctionDeclaration: fn,
 		ObjectID: objs.Objects.ObjectID, AwaitPromise: &yes, ReturnByValue: &yes})
 	if err != nil {
-		return media{}, err
+		return out, err
 	}
 	if res.ExceptionDetails != nil {
-		return media{}, &chromedp.ExceptionError{ExceptionDetails: res.ExceptionDetails}
+		return out, &chromedp.ExceptionError{ExceptionDetails: res.ExceptionDetails}
 	}
-	var m media
-	err = json.Unmarshal([]byte(res.Result.Value), &m)
-	return m, err
+	err = json.Unmarshal([]byte(res.Result.Value), &out)
+	return out, err
 }
 
 // waitFrames waits until the page has decoded at least min video frames.

@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/vidivo/vidivo/sqldb/sqldbtest"
@@ -226,34 +223,9 @@ const meshJS = `async function () {
   return out;
 }`
 
-// meshStats reads a room page's statistics per peer connection, finding
-// the connections on the heap as mediaStats does.
+// meshStats reads a room page's statistics per peer connection (meshJS).
 func meshStats(ctx context.Context, tg *chromedp.Target) (meshMedia, error) {
-	const group = "vidivo-test-mesh"
-	defer cdp.Call(ctx, tg, runtime.ReleaseObjectGroup, runtime.ReleaseObjectGroupParams{ObjectGroup: group})
-	proto, err := cdp.Call(ctx, tg, runtime.Evaluate, runtime.EvaluateParams{Expression: "RTCPeerConnection.prototype", ObjectGroup: group})
-	if err != nil {
-		return meshMedia{}, err
-	}
-	if proto.ExceptionDetails != nil {
-		return meshMedia{}, &chromedp.ExceptionError{ExceptionDetails: proto.ExceptionDetails}
-	}
-	objs, err := cdp.Call(ctx, tg, runtime.QueryObjects, runtime.QueryObjectsParams{PrototypeObjectID: proto.Result.ObjectID, ObjectGroup: group})
-	if err != nil {
-		return meshMedia{}, err
-	}
-	yes := true
-	res, err := cdp.Call(ctx, tg, runtime.CallFunctionOn, runtime.CallFunctionOnParams{FunctionDeclaration: meshJS,
-		ObjectID: objs.Objects.ObjectID, AwaitPromise: &yes, ReturnByValue: &yes})
-	if err != nil {
-		return meshMedia{}, err
-	}
-	if res.ExceptionDetails != nil {
-		return meshMedia{}, &chromedp.ExceptionError{ExceptionDetails: res.ExceptionDetails}
-	}
-	var m meshMedia
-	err = json.Unmarshal([]byte(res.Result.Value), &m)
-	return m, err
+	return onPeerConnections[meshMedia](ctx, tg, meshJS)
 }
 
 // waitMeshUntil polls a page's mesh until ok accepts it.
