@@ -78,20 +78,6 @@ func newSessionForm() sessionForm {
 	return f
 }
 
-// hostZone is where a host's times are shown and typed: their zone, or UTC.
-func hostZone(u *vidivo.User) *time.Location {
-	if loc, err := time.LoadLocation(u.Timezone); err == nil && u.Timezone != "" {
-		return loc
-	}
-	return time.UTC
-}
-
-// sessionWhen is a session's day and times in loc.
-func sessionWhen(sess *vidivo.Session, loc *time.Location) string {
-	start, end := sess.StartTime.In(loc), sess.EndTime.In(loc)
-	return start.Format("Mon 2 Jan 2006, 15:04") + "–" + end.Format("15:04")
-}
-
 // stateLabel is a session's state for people.
 func stateLabel(st vidivo.SessionState) string {
 	switch st {
@@ -111,7 +97,10 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderSessions(w http.ResponseWriter, r *http.Request, status int, u *vidivo.User, f sessionForm) error {
-	loc := hostZone(u)
+	loc, err := s.zoneOf(r, u)
+	if err != nil {
+		return err
+	}
 	now := s.now()
 	// Sessions last at most the longest allowed: one that started that
 	// long ago may still be running.
@@ -133,7 +122,7 @@ func (s *Server) renderSessions(w http.ResponseWriter, r *http.Request, status i
 		}
 		d := &v.Days[len(v.Days)-1]
 		d.Sessions = append(d.Sessions, sessionRow{ID: sess.ID, Name: sess.Name, State: stateLabel(sess.State),
-			Times: start.Format("15:04") + "–" + sess.EndTime.In(loc).Format("15:04"), People: len(sess.Participants)})
+			Times: clockTime(sess.StartTime, loc) + "–" + clockTime(sess.EndTime, loc), People: len(sess.Participants)})
 	}
 	s.render(w, r, status, "sessions", view{Title: "Group sessions", User: u, Data: v})
 	return nil
@@ -244,7 +233,11 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) err
 	if !ok {
 		return err
 	}
-	f, in, rows := readSessionForm(r, u, hostZone(u))
+	loc, err := s.zoneOf(r, u)
+	if err != nil {
+		return err
+	}
+	f, in, rows := readSessionForm(r, u, loc)
 	if f.failed() {
 		f.Error = "Some of the session's details need a look."
 		return s.renderSessions(w, r, http.StatusBadRequest, u, f)
@@ -299,7 +292,10 @@ func (s *Server) handleHostSession(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	loc := hostZone(u)
+	loc, err := s.zoneOf(r, u)
+	if err != nil {
+		return err
+	}
 	start := sess.StartTime.In(loc)
 	edit := sessionForm{Name: sess.Name, Date: start.Format("2006-01-02"), Start: start.Format("15:04"),
 		Duration: strconv.Itoa(int(sess.EndTime.Sub(sess.StartTime) / time.Minute))}
@@ -307,8 +303,11 @@ func (s *Server) handleHostSession(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) renderHostSession(w http.ResponseWriter, r *http.Request, status int, u *vidivo.User, sess *vidivo.Session, edit sessionForm) error {
-	loc := hostZone(u)
-	v := hostSessionView{ID: sess.ID, Name: sess.Name, When: sessionWhen(sess, loc), Zone: loc.String(),
+	loc, err := s.zoneOf(r, u)
+	if err != nil {
+		return err
+	}
+	v := hostSessionView{ID: sess.ID, Name: sess.Name, When: whenLabel(sess.StartTime, sess.EndTime, loc), Zone: loc.String(),
 		State: stateLabel(sess.State), Open: sess.State == vidivo.SessionScheduled,
 		Notice: hostSessionNotices[r.URL.Query().Get("done")], Edit: edit}
 	v.Edit.Zone = loc.String()
@@ -350,8 +349,12 @@ func (s *Server) handleHostSessionUpdate(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
+	loc, err := s.zoneOf(r, u)
+	if err != nil {
+		return err
+	}
 	f := readSessionTimes(r)
-	start, end := f.times(hostZone(u))
+	start, end := f.times(loc)
 	if f.failed() {
 		f.Error = "The change needs a look."
 		return s.renderHostSession(w, r, http.StatusBadRequest, u, sess, f)

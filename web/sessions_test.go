@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vidivo/vidivo"
+	"github.com/vidivo/vidivo/schedule"
 )
 
 // sessionIDIn is the session a redirect after scheduling names.
@@ -28,8 +29,12 @@ func TestHostSessionPages(t *testing.T) {
 	forEngine(t, func(t *testing.T, s *site) {
 		ctx := context.Background()
 		b := s.host(t, "Jane")
+		// A host's times are in their availability's zone, as on their
+		// other pages.
 		zone := "Europe/Berlin"
-		if _, err := s.DB.UpdateUser(ctx, userID(t, s, "jane"), vidivo.UserUpdate{Timezone: &zone}); err != nil {
+		a := schedule.Defaults()
+		a.Timezone = zone
+		if _, err := s.Server.Booking.SetAvailability(ctx, userID(t, s, "jane"), a); err != nil {
 			t.Fatal(err)
 		}
 		if p := b.get("/sessions"); p.Status != http.StatusOK || !strings.Contains(p.Body, "No sessions coming up") ||
