@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vidivo/vidivo"
@@ -49,8 +50,11 @@ type sessionView struct {
 	Start, End  time.Time
 	Participant string
 	Role        string
-	Fee         vidivo.Money
-	Paid        bool
+	// Hosts names the session's hosts, for a guest to see whom they meet
+	// and pay.
+	Hosts string
+	Fee   vidivo.Money
+	Paid  bool
 	// OpensAt is set while the entry URL is not open yet.
 	OpensAt   *time.Time
 	Sandbox   bool
@@ -89,6 +93,13 @@ func (s *Server) renderSession(w http.ResponseWriter, r *http.Request, status in
 	if sv.Card == "" {
 		sv.Card = testCards[0].Value
 	}
+	var hosts []string
+	for _, q := range sess.Participants {
+		if q.Role == vidivo.ParticipantHost && q.ID != p.ID {
+			hosts = append(hosts, q.DisplayName)
+		}
+	}
+	sv.Hosts = strings.Join(hosts, ", ")
 	if !sv.Sandbox {
 		sv.StripeKey = s.StripePublishableKey
 	}

@@ -162,8 +162,9 @@ func TestSessionRoom(t *testing.T) {
 			s.Clock.Add(6 * time.Minute)
 
 			// Ana's fee comes first.
-			if p := ana.get(paths["Ana"]); p.Status != 200 || !strings.Contains(p.Body, "Pay $5.00") {
-				t.Errorf("Ana's entry page = %d, want 200 with Pay $5.00:\n%s", p.Status, p.Body)
+			if p := ana.get(paths["Ana"]); p.Status != 200 || !strings.Contains(p.Body, "Pay $5.00") ||
+				!strings.Contains(p.Body, `<dd id="session-hosts">Jane</dd>`) || !strings.Contains(p.Body, "paid to Jane,") {
+				t.Errorf("Ana's entry page = %d, want 200 naming the host she pays and Pay $5.00:\n%s", p.Status, p.Body)
 			}
 			if code := ana.roomCall("POST", paths["Ana"]+"/join", nil, nil); code != 402 {
 				t.Errorf("joining unpaid = %d, want 402", code)
